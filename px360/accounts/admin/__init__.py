@@ -1,0 +1,1 @@
+from . import role, user  # noqa: F401

@@ -1,0 +1,89 @@
+"""Writes for users and roles."""
+
+from django.contrib.auth.models import Group, Permission
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from px360.core.models import AuditAction
+from px360.core.services import audit_record
+
+from .models import Role, User
+from .roles import ROLES, permissions_for
+
+
+@transaction.atomic
+def create_default_roles() -> list[Role]:
+    """Create or update the eight roles and their groups' permissions.
+
+    Idempotent: a second run changes nothing. Permissions the table no longer
+    lists are removed from the role's group, so the table stays the truth.
+    """
+    all_perms = {
+        (perm.content_type.app_label, perm.codename): perm for perm in Permission.objects.select_related("content_type")
+    }
+    roles = []
+    for code, (level, name_en, name_ar) in ROLES.items():
+        group, _created = Group.objects.get_or_create(name=f"role:{code.value}")
+        role = Role.objects.filter(code=code).first()
+        if role is None:
+            role = Role(code=code, group=group)
+        role.level = level
+        role.name_en = name_en
+        role.name_ar = name_ar
+        role.name = name_ar
+        role.group = group
+        role.save()
+        wanted = []
+        for key in permissions_for(code):
+            if key not in all_perms:
+                raise LookupError(f"Permission {key[0]}.{key[1]} does not exist: run migrate first")
+            wanted.append(all_perms[key])
+        group.permissions.set(wanted)
+        roles.append(role)
+    return roles
+
+
+def _assignable(by: User, role: Role) -> bool:
+    # Nobody hands out a role at or above their own level, except a PX Admin
+    # or superuser, who already sees everything.
+    return by.is_superuser or by.level >= 100 or role.level < by.level
+
+
+@transaction.atomic
+def user_set_roles(*, user: User, roles, by: User | None, request=None) -> None:
+    """Give ``user`` exactly ``roles``, keep their groups in step, audit the change."""
+    new = {role.pk: role for role in roles}
+    old = {role.pk: role for role in user.roles.all()}
+    added = [role for pk, role in new.items() if pk not in old]
+    removed = [role for pk, role in old.items() if pk not in new]
+    if by is not None:
+        refused = [role for role in added + removed if not _assignable(by, role)]
+        if refused:
+            raise ValidationError(_("You cannot assign or remove the role %(role)s.") % {"role": refused[0].name})
+    if added:
+        user.roles.add(*added)
+        user.groups.add(*[role.group for role in added])
+    if removed:
+        user.roles.remove(*removed)
+        user.groups.remove(*[role.group for role in removed])
+    for role in added:
+        audit_record(
+            action=AuditAction.ROLE_ASSIGNED,
+            request=request,
+            actor=by,
+            obj=user,
+            details={"role": role.code},
+        )
+    for role in removed:
+        audit_record(
+            action=AuditAction.ROLE_REMOVED,
+            request=request,
+            actor=by,
+            obj=user,
+            details={"role": role.code},
+        )
+    user._px360_highest_role = False
+    user.__dict__.pop("_px360_scope", None)
+    for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
+        user.__dict__.pop(attr, None)

@@ -1,0 +1,3 @@
+"""Admin registrations of the core app and re-registrations on Unfold."""
+
+from . import audit, system  # noqa: F401

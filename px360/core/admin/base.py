@@ -1,0 +1,315 @@
+"""The project's admin base classes: one mixin order, one access policy.
+
+Every business model admin derives from :class:`PXModelAdmin` (or
+:class:`PXTranslatedModelAdmin` for models with Arabic/English fields). The
+base class routes every read through ``px360.core.access.restrict`` — list,
+change, delete, history, autocomplete, raw-id lookups, foreign-key choices,
+Unfold's search and exports — and answers 404 for anything out of scope, so
+an outsider cannot even learn that a record exists.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from guardian.admin import (
+    AdminGroupObjectPermissionsForm,
+    AdminUserObjectPermissionsForm,
+    ReinforcedGuardedModelAdminMixin,
+)
+from guardian.shortcuts import get_perms_for_model
+from modeltranslation.admin import TabbedTranslationAdmin
+from simple_history.admin import SimpleHistoryAdmin
+from unfold.admin import ModelAdmin
+from unfold.decorators import action
+
+from px360.core.access import can_access, granted_pks, restrict, user_is_global
+from px360.core.models import AuditAction
+from px360.core.services import audit_record
+
+
+class DeletedFilter(admin.SimpleListFilter):
+    """Lets a PX Admin list soft-deleted rows (and restore them)."""
+
+    title = _("deletion")
+    parameter_name = "deleted"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("Deleted")), ("all", _("All"))]
+
+    def queryset(self, request, queryset):
+        # Filtering happens in PXModelAdmin.get_queryset, which must swap the
+        # manager before scoping.
+        return queryset
+
+
+class ScopedUserSelectForm(forms.Form):
+    """Pick a user to grant object permissions to — only users you can see."""
+
+    user = forms.CharField(
+        label=_("Username"),
+        max_length=150,
+        error_messages={"does_not_exist": _("There is no such user you can grant permissions to.")},
+    )
+
+    def __init__(self, *args, request=None, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean_user(self):
+        username = self.cleaned_data["user"]
+        users = restrict(get_user_model().objects.filter(is_active=True), self.request.user)
+        user = users.filter(username=username).first()
+        if user is None or user.pk == self.request.user.pk:
+            raise forms.ValidationError(self.fields["user"].error_messages["does_not_exist"])
+        return user
+
+
+class _AuditedPermissionsFormMixin:
+    """Grants through the admin are limited to what the granter holds, and audited."""
+
+    request = None
+    subject_label = "user"
+
+    def get_obj_perms_field_choices(self):
+        choices = super().get_obj_perms_field_choices()
+        granter = self.request.user if self.request is not None else None
+        if granter is None or granter.is_superuser:
+            return choices
+        app_label = self.obj._meta.app_label
+        return [(codename, name) for codename, name in choices if granter.has_perm(f"{app_label}.{codename}")]
+
+    def save_obj_perms(self):
+        before = set(self.get_obj_perms_field_initial())
+        super().save_obj_perms()
+        after = set(self.cleaned_data[self.get_obj_perms_field_name()])
+        subject = getattr(self, "user", None) or getattr(self, "group", None)
+        for codename in sorted(after - before):
+            audit_record(
+                action=AuditAction.PERMISSION_GRANTED,
+                request=self.request,
+                obj=self.obj,
+                details={self.subject_label: str(subject), "permission": codename},
+            )
+        for codename in sorted(before - after):
+            audit_record(
+                action=AuditAction.PERMISSION_REVOKED,
+                request=self.request,
+                obj=self.obj,
+                details={self.subject_label: str(subject), "permission": codename},
+            )
+
+
+class PXModelAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, ModelAdmin):
+    """Base admin for every business model.
+
+    Set ``audit_views = True`` on admins of patient data: opening the change
+    page then writes an audit event.
+    """
+
+    list_per_page = 50
+    list_max_show_all = 200
+    show_full_result_count = False
+    audit_views = False
+    warn_unsaved_form = True
+    compressed_fields = True
+    list_filter_submit = True
+
+    # --- scoping -------------------------------------------------------------
+
+    def _is_soft_delete(self) -> bool:
+        return hasattr(self.model, "all_objects")
+
+    def _deleted_mode(self, request) -> str | None:
+        if not self._is_soft_delete() or not user_is_global(request.user):
+            return None
+        value = request.GET.get(DeletedFilter.parameter_name)
+        return value if value in ("yes", "all") else None
+
+    def get_queryset(self, request):
+        mode = self._deleted_mode(request)
+        if mode is not None or getattr(request, "_px360_include_deleted", False):
+            queryset = self.model.all_objects.get_queryset()
+            if mode == "yes":
+                queryset = queryset.filter(deleted_at__isnull=False)
+            ordering = self.get_ordering(request)
+            if ordering:
+                queryset = queryset.order_by(*ordering)
+        else:
+            queryset = self.model._default_manager.get_queryset()
+            ordering = self.get_ordering(request)
+            if ordering:
+                queryset = queryset.order_by(*ordering)
+        return restrict(queryset, request.user, "view")
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        if self._is_soft_delete() and user_is_global(request.user):
+            filters.append(DeletedFilter)
+        return filters
+
+    def get_object(self, request, object_id, from_field=None):
+        # Out of scope and missing look the same: 404, never a redirect or a
+        # 403 that would confirm the record exists.
+        request._px360_include_deleted = True
+        try:
+            obj = super().get_object(request, object_id, from_field)
+        finally:
+            request._px360_include_deleted = False
+        if obj is None:
+            raise Http404
+        if getattr(obj, "deleted_at", None) is not None and not user_is_global(request.user):
+            raise Http404
+        return obj
+
+    def _any_grant(self, request, action: str) -> bool:
+        cache = request.__dict__.setdefault("_px360_grants", {})
+        key = (self.model._meta.label, action)
+        if key not in cache:
+            codenames = [f"{action}_{self.model._meta.model_name}"]
+            if action == "view":
+                codenames.append(f"change_{self.model._meta.model_name}")
+            cache[key] = bool(granted_pks(request.user, self.model, codenames))
+        return cache[key]
+
+    def has_view_permission(self, request, obj=None):
+        if obj is not None:
+            return can_access(request.user, obj, "view")
+        return super().has_view_permission(request, obj) or self._any_grant(request, "view")
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None:
+            return can_access(request.user, obj, "change")
+        return super().has_change_permission(request, obj) or self._any_grant(request, "change")
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None:
+            return can_access(request.user, obj, "delete")
+        return super().has_delete_permission(request, obj)
+
+    def has_module_permission(self, request):
+        return super().has_module_permission(request) or self._any_grant(request, "view")
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        if formfield is not None and hasattr(formfield, "queryset"):
+            formfield.queryset = restrict(formfield.queryset, request.user, "view")
+        return formfield
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
+        if formfield is not None and hasattr(formfield, "queryset"):
+            formfield.queryset = restrict(formfield.queryset, request.user, "view")
+        return formfield
+
+    # --- views ---------------------------------------------------------------
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        response = super().change_view(request, object_id, form_url, extra_context)
+        if self.audit_views and request.method == "GET" and response.status_code == 200:
+            obj = self.get_object(request, unquote(object_id))
+            audit_record(action=AuditAction.VIEW, request=request, obj=obj)
+        return response
+
+    def history_view(self, request, object_id, extra_context=None):
+        # simple-history falls back to the newest history row when the object
+        # is not in the queryset, which would show an outsider its history.
+        self.get_object(request, unquote(object_id))
+        return super().history_view(request, object_id, extra_context)
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        self.get_object(request, unquote(object_id))
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    # --- soft delete -----------------------------------------------------------
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not (self._is_soft_delete() and user_is_global(request.user)):
+            actions.pop("restore_selected", None)
+        return actions
+
+    @action(description=_("Restore selected deleted records"), permissions=["change"])
+    def restore_selected(self, request, queryset):
+        restored = 0
+        for obj in queryset.filter(deleted_at__isnull=False):
+            obj.restore()
+            audit_record(action=AuditAction.RESTORE, request=request, obj=obj)
+            restored += 1
+        self.message_user(
+            request,
+            ngettext("%(count)d record restored.", "%(count)d records restored.", restored) % {"count": restored},
+            messages.SUCCESS,
+        )
+
+    actions = ["restore_selected"]
+
+    # --- object permissions (guardian, reinforced) ----------------------------
+
+    def get_obj_perms_user_select_form(self, request):
+        class Form(ScopedUserSelectForm):
+            def __init__(form_self, *args, **kwargs):
+                super().__init__(*args, request=request, **kwargs)
+
+        return Form
+
+    def get_obj_perms_manage_user_form(self, request):
+        class Form(_AuditedPermissionsFormMixin, AdminUserObjectPermissionsForm):
+            pass
+
+        Form.request = request
+        Form.subject_label = "user"
+        return Form
+
+    def get_obj_perms_manage_group_form(self, request):
+        class Form(_AuditedPermissionsFormMixin, AdminGroupObjectPermissionsForm):
+            pass
+
+        Form.request = request
+        Form.subject_label = "group"
+        return Form
+
+    def obj_perms_manage_user_view(self, request, object_pk, user_id):
+        self.get_object(request, unquote(object_pk))
+        # The grantee must be someone the granter can see, and not themselves.
+        get_object_or_404(restrict(get_user_model().objects.exclude(pk=request.user.pk), request.user), pk=user_id)
+        return super().obj_perms_manage_user_view(request, object_pk, user_id)
+
+    def obj_perms_manage_group_view(self, request, object_pk, group_id):
+        self.get_object(request, unquote(object_pk))
+        if not user_is_global(request.user):
+            # Role groups span every hospital: only a PX Admin grants to them.
+            raise Http404
+        return super().obj_perms_manage_group_view(request, object_pk, group_id)
+
+    def obj_perms_manage_view(self, request, object_pk):
+        self.get_object(request, unquote(object_pk))
+        return super().obj_perms_manage_view(request, object_pk)
+
+    def get_obj_perms_base_context(self, request, obj):
+        context = super().get_obj_perms_base_context(request, obj)
+        context["model_perms"] = get_perms_for_model(obj)
+        return context
+
+
+class PXTranslatedModelAdmin(PXModelAdmin, TabbedTranslationAdmin):
+    """For models with modeltranslation fields: one tab per language."""
+
+
+class ReadOnlyAdminMixin:
+    """For append-only tables (audit log): nobody adds, changes or deletes."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,17 @@
+"""The demo data loaders, in dependency order; apps add theirs here."""
+
+from django.utils.module_loading import import_string
+
+DEMO_LOADER_PATHS = [
+    "px360.accounts.demo.load_superuser",
+    "px360.organizations.demo.load_organizations",
+    "px360.accounts.demo.load_role_users",
+]
+
+
+class _Loaders:
+    def __iter__(self):
+        return (import_string(path) for path in DEMO_LOADER_PATHS)
+
+
+DEMO_LOADERS = _Loaders()

@@ -1,0 +1,196 @@
+"""Base models shared by every app, the audit log and job heartbeats."""
+
+import uuid
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .access import ModelAccess
+
+
+class BaseModel(models.Model):
+    """A row with a UUID key and creation/update times.
+
+    UUIDs keep record ids unguessable in URLs and safe to merge across
+    hospitals' databases.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class SoftDeleteQuerySet(models.QuerySet):
+    def delete(self):
+        """Soft-delete every row one by one, so each gets a history entry."""
+        count = 0
+        for obj in self:
+            obj.delete()
+            count += 1
+        return count, {self.model._meta.label: count}
+
+    def hard_delete(self):
+        return super().delete()
+
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def deleted(self):
+        return self.filter(deleted_at__isnull=False)
+
+
+class AliveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
+    """The default manager: deleted rows do not exist for day-to-day work."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class AllObjectsManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
+    pass
+
+
+class SoftDeleteModel(BaseModel):
+    """A business record that is never removed, only marked deleted.
+
+    The default manager hides deleted rows; ``all_objects`` sees them, and a
+    PX Admin can list and restore them in the admin. Foreign keys still
+    resolve to a deleted row (``base_manager_name``), so history stays whole.
+    """
+
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True, editable=False)
+
+    objects = AliveManager()
+    all_objects = AllObjectsManager()
+
+    class Meta:
+        abstract = True
+        base_manager_name = "all_objects"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def delete(self, using=None, keep_parents=False):
+        if self.deleted_at is None:
+            self.deleted_at = timezone.now()
+            self.save(update_fields=["deleted_at", "updated_at"])
+        return 1, {self._meta.label: 1}
+
+    def restore(self):
+        if self.deleted_at is not None:
+            self.deleted_at = None
+            self.save(update_fields=["deleted_at", "updated_at"])
+
+    def hard_delete(self):
+        return super().delete()
+
+
+class AuditAction(models.TextChoices):
+    LOGIN = "login", _("Signed in")
+    LOGOUT = "logout", _("Signed out")
+    LOGIN_FAILED = "login_failed", _("Failed sign-in")
+    VIEW = "view", _("Viewed a record")
+    SEARCH = "search", _("Searched")
+    EXPORT = "export", _("Exported")
+    IMPORT = "import", _("Imported")
+    ROLE_ASSIGNED = "role_assigned", _("Role assigned")
+    ROLE_REMOVED = "role_removed", _("Role removed")
+    PERMISSION_GRANTED = "permission_granted", _("Permission granted")
+    PERMISSION_REVOKED = "permission_revoked", _("Permission revoked")
+    RESTORE = "restore", _("Restored a deleted record")
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("Audit events are append-only")
+
+    def delete(self):
+        raise PermissionError("Audit events are append-only")
+
+    def _prune(self):
+        """Delete old events; only ``prune_audit`` calls this."""
+        return models.QuerySet.delete(self)
+
+
+class AuditEvent(models.Model):
+    """One thing a person did that history rows cannot show.
+
+    Sign-ins, views of patient records, searches, exports, imports and
+    permission changes. Append-only: rows are never changed or deleted except
+    by ``prune_audit`` after the retention period.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    occurred_at = models.DateTimeField(_("occurred at"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    actor_username = models.CharField(_("username"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=32, choices=AuditAction.choices, db_index=True)
+    hospital = models.ForeignKey(
+        "organizations.Hospital",
+        verbose_name=_("hospital"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_constraint=False,
+    )
+    content_type = models.ForeignKey(
+        ContentType, verbose_name=_("record type"), null=True, blank=True, on_delete=models.SET_NULL
+    )
+    object_id = models.CharField(_("record id"), max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(_("record"), max_length=200, blank=True)
+    row_count = models.PositiveIntegerField(_("rows"), null=True, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("browser"), max_length=300, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    px_access = ModelAccess(hospital="hospital")
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [models.Index(fields=["content_type", "object_id"], name="core_audit_object_idx")]
+        default_permissions = ("view",)
+
+    def __str__(self):
+        return f"{self.get_action_display()} · {self.actor_username or '-'}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("Audit events are append-only")
+
+
+class JobHeartbeat(models.Model):
+    """The last time a scheduled job ran; ``/health/`` reads the queue's."""
+
+    name = models.CharField(_("job"), max_length=100, unique=True)
+    last_run_at = models.DateTimeField(_("last run"))
+
+    class Meta:
+        verbose_name = _("job heartbeat")
+        verbose_name_plural = _("job heartbeats")
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,1 @@
+from . import department, employee, hospital, patient, physician  # noqa: F401

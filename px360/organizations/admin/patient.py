@@ -1,0 +1,85 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import AutocompleteSelectFilter, BooleanRadioFilter, ChoicesDropdownFilter
+
+from px360.core.access import scope_for
+from px360.core.admin.base import PXModelAdmin
+from px360.core.admin.importexport import PXImportExportMixin
+from px360.core.models import AuditAction
+from px360.core.services import audit_record, hash_sensitive
+from px360.core.validators import national_id_is_valid
+from px360.organizations.models import Patient
+from px360.organizations.resources import PatientResource
+
+# Hospital Admins and above see full national IDs; everyone else the last four.
+FULL_ID_LEVEL = 80
+
+
+def sees_full_national_id(user) -> bool:
+    return scope_for(user).kind >= FULL_ID_LEVEL
+
+
+@admin.register(Patient)
+class PatientAdmin(PXImportExportMixin, PXModelAdmin):
+    resource_classes = [PatientResource]
+    audit_views = True
+    list_select_related = ("hospital",)
+    list_filter = (
+        ("hospital", AutocompleteSelectFilter),
+        ("gender", ChoicesDropdownFilter),
+        ("is_deceased", BooleanRadioFilter),
+    )
+    # MRN and national ID: exact match only, never a substring scan.
+    search_fields = ("=mrn", "=national_id", "name_ar", "name_en")
+    search_help_text = _("MRN or national ID (exact), or part of a name.")
+    autocomplete_fields = ("hospital",)
+    fieldsets = (
+        (
+            None,
+            {"fields": ("hospital", "mrn", "national_id", "name_ar", "name_en", "birth_date", "gender", "nationality")},
+        ),
+        (_("Contact"), {"fields": ("phone", "email", "preferred_language", "preferred_channel")}),
+        (
+            _("Contact preferences"),
+            {"fields": ("opted_out_sms", "opted_out_whatsapp", "opted_out_email", "is_deceased")},
+        ),
+    )
+
+    def get_list_display(self, request):
+        full = sees_full_national_id(request.user)
+
+        @admin.display(description=_("national ID / iqama"))
+        def national_id(patient):
+            return patient.national_id if full else patient.masked_national_id
+
+        return ("mrn", national_id, "name_ar", "name_en", "hospital", "gender", "birth_date")
+
+    @admin.display(description=_("national ID / iqama"))
+    def masked_national_id(self, patient):
+        return patient.masked_national_id
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not sees_full_national_id(request.user):
+            fields.append("masked_national_id")
+        return fields
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is not None and not sees_full_national_id(request.user):
+            # The masked value replaces the field, so the form never carries
+            # the full number (and a save keeps the stored one).
+            first = dict(fieldsets[0][1])
+            first["fields"] = tuple("masked_national_id" if f == "national_id" else f for f in first["fields"])
+            fieldsets = ((fieldsets[0][0], first), *fieldsets[1:])
+        return fieldsets
+
+    def get_search_results(self, request, queryset, search_term):
+        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
+        term = search_term.strip()
+        if term:
+            # A term that looks like a national ID is itself patient data.
+            looks_like_id = national_id_is_valid(term) or (term.isdigit() and len(term) == 10)
+            stored = hash_sensitive(term) if looks_like_id else term
+            audit_record(action=AuditAction.SEARCH, request=request, model=Patient, details={"term": stored})
+        return results, may_have_duplicates

@@ -1,0 +1,24 @@
+from django.conf.urls.i18n import i18n_patterns
+from django.contrib import admin
+from django.urls import include, path
+from django.views.generic import RedirectView
+
+from px360.core.views import health
+
+admin.site.site_url = None
+
+urlpatterns = [
+    path("health/", health, name="health"),
+    # The language switcher posts here; outside i18n_patterns, or every admin
+    # page fails with NoReverseMatch.
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", RedirectView.as_view(url="/admin/", permanent=False)),
+]
+
+# /ar/admin/ and /en/admin/; a bare /admin/ redirects to the user's language.
+urlpatterns += i18n_patterns(
+    path("admin/", admin.site.urls),
+    prefix_default_language=True,
+)
+# Uploaded files (imports, exports) hold patient data: they are never served
+# from MEDIA_URL, only through views that check access.
