@@ -145,7 +145,6 @@ else:
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             "OPTIONS": dict(SQLITE_OPTIONS),
-            "TEST": {"NAME": VAR_DIR / "test.sqlite3"},
         }
     }
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
@@ -243,6 +242,10 @@ STORAGES = {
         )
     },
 }
+# Outside production the app serves static files straight from the apps'
+# folders, so no collectstatic is needed to run or test.
+WHITENOISE_USE_FINDERS = PX360_ENV in ("development", "test")
+WHITENOISE_AUTOREFRESH = PX360_ENV == "development"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 

@@ -9,9 +9,5 @@ DEMO_LOADER_PATHS = [
 ]
 
 
-class _Loaders:
-    def __iter__(self):
-        return (import_string(path) for path in DEMO_LOADER_PATHS)
-
-
-DEMO_LOADERS = _Loaders()
+def demo_loaders():
+    return [import_string(path) for path in DEMO_LOADER_PATHS]
