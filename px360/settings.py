@@ -86,6 +86,7 @@ INSTALLED_APPS = [
     "px360.core",
     "px360.accounts",
     "px360.organizations",
+    "px360.journeys",
 ]
 
 MIDDLEWARE = [
@@ -96,9 +97,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "px360.accounts.middleware.SessionPolicyMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "px360.accounts.middleware.SessionPolicyMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Last, as django-axes asks, so it sees the final response of a login.
     "axes.middleware.AxesMiddleware",
@@ -199,7 +200,7 @@ AXES_FAILURE_LIMIT = env_int("PX360_LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = env_int("PX360_LOGIN_LOCKOUT_MINUTES", 15, minimum=1) / 60
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "px360.accounts.views.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_IPWARE_PROXY_COUNT = env_int("PX360_PROXY_COUNT", 0, minimum=0)
 if AXES_IPWARE_PROXY_COUNT:

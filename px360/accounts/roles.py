@@ -52,6 +52,8 @@ PERMISSION_TABLE: dict[str, tuple[str, ...]] = {
     "organizations.physician":       ("vacdie", "vacdie",  "ve",     "ve",    "v",      "v",   "v",   "v"),
     "organizations.employee":        ("vacdie", "vacdie",  "ve",     "v",     "",       "",    "",    ""),
     "organizations.patient":         ("vacdie", "vacdie",  "v",      "vacie", "",       "",    "",    ""),
+    "journeys.encounter":            ("vacdie", "vacdie",  "ve",     "vie",   "",       "",    "",    ""),
+    "journeys.importjob":            ("vacd",   "vac",     "",       "va",    "",       "",    "",    ""),
     "accounts.user":                 ("vacd",   "vac",     "v",      "",      "",       "",    "",    ""),
     "accounts.role":                 ("v",      "v",       "",       "",      "",       "",    "",    ""),
     "core.auditevent":               ("v",      "v",       "",       "",      "",       "",    "",    ""),

@@ -13,6 +13,7 @@ from px360.core.models import SoftDeleteModel
 from px360.core.validators import mask_national_id, normalize_phone, validate_national_id
 
 from .choices import Channel, Gender, Language
+from .search import name_search_value
 
 
 class Hospital(SoftDeleteModel):
@@ -202,6 +203,15 @@ class Employee(SoftDeleteModel):
             raise ValidationError({"department": _("The department must belong to the same hospital.")})
 
 
+# Hospital Admins (level 80) and above see full national IDs; everyone else
+# sees the last four digits, in lists, forms and exports alike.
+FULL_NATIONAL_ID_LEVEL = 80
+
+
+def sees_full_national_id(user) -> bool:
+    return bool(user.is_superuser or getattr(user, "level", 0) >= FULL_NATIONAL_ID_LEVEL)
+
+
 class Patient(SoftDeleteModel):
     """A patient of one hospital, identified there by their medical record number.
 
@@ -222,6 +232,9 @@ class Patient(SoftDeleteModel):
     )
     name_ar = models.CharField(_("name (Arabic)"), max_length=200, blank=True)
     name_en = models.CharField(_("name (English)"), max_length=200, blank=True)
+    # Both names folded for search (px360.organizations.search); kept in step by
+    # save() and by the encounter import, indexed with trigrams on PostgreSQL.
+    name_search = models.CharField(_("name (for search)"), max_length=410, blank=True, editable=False)
     birth_date = models.DateField(_("birth date"), null=True, blank=True)
     gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, default=Gender.UNKNOWN)
     nationality = models.CharField(_("nationality"), max_length=60, blank=True)
@@ -269,6 +282,13 @@ class Patient(SoftDeleteModel):
     @property
     def masked_national_id(self) -> str:
         return mask_national_id(self.national_id)
+
+    def save(self, *args, **kwargs):
+        self.name_search = name_search_value(self.name_ar, self.name_en)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and ({"name_ar", "name_en"} & set(update_fields)):
+            kwargs["update_fields"] = {*update_fields, "name_search"}
+        super().save(*args, **kwargs)
 
     def clean(self):
         super().clean()

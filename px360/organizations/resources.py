@@ -2,11 +2,10 @@
 
 from import_export import fields, widgets
 
-from px360.core.access import scope_for
 from px360.core.resources import PXResource
 from px360.core.validators import mask_national_id
 
-from .models import Department, Hospital, Patient, Physician
+from .models import Department, Hospital, Patient, Physician, sees_full_national_id
 
 
 class HospitalResource(PXResource):
@@ -77,6 +76,6 @@ class PatientResource(PXResource):
 
     def dehydrate_national_id(self, patient):
         # Roles below Hospital Admin see only the last four digits.
-        if self.user is not None and scope_for(self.user).kind < 80:
-            return mask_national_id(patient.national_id)
-        return patient.national_id
+        if self.user is not None and sees_full_national_id(self.user):
+            return patient.national_id
+        return mask_national_id(patient.national_id)

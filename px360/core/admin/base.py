@@ -134,7 +134,8 @@ class PXModelAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, ModelAd
 
     def get_queryset(self, request):
         mode = self._deleted_mode(request)
-        if mode is not None or getattr(request, "_px360_include_deleted", False):
+        include_deleted = self._is_soft_delete() and getattr(request, "_px360_include_deleted", False)
+        if mode is not None or include_deleted:
             queryset = self.model.all_objects.get_queryset()
             if mode == "yes":
                 queryset = queryset.filter(deleted_at__isnull=False)

@@ -2,21 +2,14 @@ from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, BooleanRadioFilter, ChoicesDropdownFilter
 
-from px360.core.access import scope_for
 from px360.core.admin.base import PXModelAdmin
 from px360.core.admin.importexport import PXImportExportMixin
 from px360.core.models import AuditAction
 from px360.core.services import audit_record, hash_sensitive
 from px360.core.validators import national_id_is_valid
-from px360.organizations.models import Patient
+from px360.organizations.models import Patient, sees_full_national_id
 from px360.organizations.resources import PatientResource
 
-# Hospital Admins and above see full national IDs; everyone else the last four.
-FULL_ID_LEVEL = 80
-
-
-def sees_full_national_id(user) -> bool:
-    return scope_for(user).kind >= FULL_ID_LEVEL
 
 
 @admin.register(Patient)

@@ -1,0 +1,978 @@
+"""The HIS encounter file import: read, validate every row, then upsert in bulk.
+
+Two passes, as pretix does it:
+
+1. :func:`build_plan` reads the file (streaming), checks every row and
+   collects every problem as ``(row, column, reason)``; it resolves codes with
+   a constant number of queries per chunk of rows and classifies each valid
+   row as new, updated or unchanged against the database. Nothing is written.
+   The result (a :class:`Plan`) is pickled next to the upload, signed with an
+   HMAC, so the confirm step reuses it instead of reading the file again.
+2. :func:`apply_plan` writes patients then encounters with
+   ``bulk_create_with_history`` / ``bulk_update_with_history`` (one history row
+   per created or changed record, naming the importing user). Unchanged rows
+   are not touched and get no history.
+
+Transactions: on PostgreSQL the whole write is one transaction, so a failure
+saves nothing. On SQLite one long write transaction would lock out every
+other writer (the web server) for its duration, so the write is committed in
+chunks of ``PX360_IMPORT_CHUNK_ROWS``; the file has been fully validated
+before the first chunk, so a failure there means an unexpected database error,
+and the job then reports how many rows its committed chunks kept.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+import io
+import pickle
+import re
+import zoneinfo
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from px360.core.access import hospital_ids_for
+from px360.core.resources import neutralise_formula
+from px360.core.validators import national_id_is_valid, normalize_phone
+from px360.organizations.models import Department, Hospital, Patient, Physician
+from px360.organizations.search import name_search_value
+
+from .choices import EncounterSource, EncounterStatus, EncounterType
+
+# The HIS batch contract (DESIGN §5), in file order.
+COLUMNS = (
+    "hospital_code",
+    "encounter_number",
+    "encounter_type",
+    "patient_mrn",
+    "patient_national_id",
+    "patient_name_ar",
+    "patient_name_en",
+    "patient_phone",
+    "patient_email",
+    "patient_language",
+    "patient_birth_date",
+    "patient_gender",
+    "department_code",
+    "physician_license",
+    "admitted_at",
+    "discharged_at",
+)
+REQUIRED_HEADERS = ("hospital_code", "encounter_number", "encounter_type", "patient_mrn", "admitted_at")
+HEADER_SEARCH_ROWS = 20
+CHUNK_ROWS = 2000
+MAX_STORED_ERRORS = 1000
+SAMPLE_SIZE = 20
+
+# Patient fields the file carries, in the order of PatientValues tuples.
+PATIENT_FIELDS = (
+    "national_id",
+    "name_ar",
+    "name_en",
+    "phone",
+    "email",
+    "preferred_language",
+    "birth_date",
+    "gender",
+)
+# Encounter fields compared with the stored row (status follows discharged_at).
+ENCOUNTER_FIELDS = (
+    "encounter_type",
+    "patient_id",
+    "department_id",
+    "attending_physician_id",
+    "admitted_at",
+    "discharged_at",
+    "status",
+)
+
+RIYADH = zoneinfo.ZoneInfo("Asia/Riyadh")
+_DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+_GENDERS = {
+    "m": "M",
+    "male": "M",
+    "ذكر": "M",
+    "f": "F",
+    "female": "F",
+    "انثى": "F",
+    "أنثى": "F",
+    "u": "U",
+    "unknown": "U",
+}
+_TYPES = {choice.value: choice.value for choice in EncounterType}
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be read (wrong format, no header row)."""
+
+
+@dataclass
+class Plan:
+    """Everything the write step needs, computed once by the check step."""
+
+    # (row, hospital_id, number, type, mrn, department_id, physician_id, admitted_at, discharged_at)
+    encounters: list = field(default_factory=list)
+    # (hospital_id, mrn) -> tuple in PATIENT_FIELDS order ("" / None = not given)
+    patients: dict = field(default_factory=dict)
+    errors: list = field(default_factory=list)  # [row, column, reason]
+    error_count: int = 0
+    rejected_rows: set = field(default_factory=set)
+    header: list = field(default_factory=list)
+    total_rows: int = 0
+    counts: dict = field(default_factory=dict)
+    sample: list = field(default_factory=list)
+    hospital_codes: dict = field(default_factory=dict)  # id -> code, for messages
+
+
+# --- reading -------------------------------------------------------------------
+
+
+def _strip_neutraliser(value: str) -> str:
+    # Our own exports and rejected-rows files prefix formula-like cells with an
+    # apostrophe; a file edited and uploaded again gets its values back.
+    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+        return value[1:]
+    return value
+
+
+def _cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return _strip_neutraliser(value.strip())
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, int | float):
+        return str(value)
+    return value  # datetime / date / time from Excel cells
+
+
+def _find_header(rows: Iterator[tuple[int, list]]) -> tuple[int, dict, list, Iterator]:
+    """The first row (within the first few) that holds every required header."""
+    for row_number, cells in rows:
+        names = [str(cell).replace("\ufeff", "").strip().lower() if cell is not None else "" for cell in cells]
+        if all(required in names for required in REQUIRED_HEADERS):
+            positions = {}
+            for position, name in enumerate(names):
+                if name in COLUMNS and name not in positions:
+                    positions[name] = position
+            return row_number, positions, [str(cell or "").strip() for cell in cells], rows
+        if row_number >= HEADER_SEARCH_ROWS:
+            break
+    raise ImportFileError(
+        _("No header row found: the file needs the columns %(columns)s in one of its first %(count)d rows.")
+        % {"columns": ", ".join(REQUIRED_HEADERS), "count": HEADER_SEARCH_ROWS}
+    )
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 with or without a byte-order mark, else Windows-1256 (Arabic Excel exports)."""
+    if data.startswith(b"\xef\xbb\xbf"):
+        return data[3:].decode("utf-8")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1256")
+    except UnicodeDecodeError:
+        raise ImportFileError(_("The file is neither UTF-8 nor Windows-1256 text.")) from None
+
+
+def is_xlsx(path: Path) -> bool:
+    with open(path, "rb") as handle:
+        return handle.read(4) == b"PK\x03\x04"
+
+
+class SheetReader:
+    """Rows of the first sheet of an XLSX file or of a CSV file, 1-based numbers."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.workbook = None
+        self.estimated_rows = 0
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.workbook is not None:
+            self.workbook.close()
+
+    def rows(self) -> Iterator[tuple[int, list]]:
+        if is_xlsx(self.path):
+            return self._xlsx_rows()
+        return self._csv_rows()
+
+    def _xlsx_rows(self):
+        from openpyxl import load_workbook
+
+        try:
+            # read_only streams the sheet: memory stays flat at 100,000 rows.
+            self.workbook = load_workbook(self.path, read_only=True, data_only=True)
+        except Exception:
+            raise ImportFileError(_("The file could not be read as an Excel workbook.")) from None
+        sheet = self.workbook.worksheets[0]
+        self.estimated_rows = sheet.max_row or 0
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            yield number, list(values)
+
+    def _csv_rows(self):
+        text = decode_csv(self.path.read_bytes())
+        self.estimated_rows = text.count("\n") + 1
+        reader = csv.reader(io.StringIO(text, newline=""))
+        try:
+            for number, values in enumerate(reader, start=1):
+                yield number, values
+        except csv.Error as error:
+            raise ImportFileError(_("The CSV file is malformed: %(error)s") % {"error": error}) from None
+
+
+# --- cleaning ------------------------------------------------------------------
+
+
+class CellError(Exception):
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+
+def _text(value) -> str:
+    if isinstance(value, datetime | date | time):
+        return value.isoformat()
+    return value
+
+
+def parse_datetime_cell(value) -> datetime | None:
+    """ISO 8601 or dd/mm/yyyy [HH:MM]; Asia/Riyadh unless an offset is given; Excel cells too."""
+    if value == "" or value is None:
+        return None
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, date):
+        parsed = datetime.combine(value, time())
+    else:
+        text = str(value).translate(_DIGITS).strip()
+        match = _DMY.match(text)
+        try:
+            if match:
+                day, month, year, hour, minute, second = match.groups()
+                parsed = datetime(int(year), int(month), int(day), int(hour or 0), int(minute or 0), int(second or 0))
+            else:
+                parsed = datetime.fromisoformat(text)
+        except ValueError:
+            raise CellError(
+                _("“%(value)s” is not a date: use YYYY-MM-DD[THH:MM[+03:00]] or DD/MM/YYYY [HH:MM].") % {"value": text}
+            ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=RIYADH)
+    return parsed
+
+
+def parse_date_cell(value) -> date | None:
+    if value == "" or value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).translate(_DIGITS).strip()
+    match = _DMY.match(text)
+    try:
+        if match:
+            day, month, year = match.group(1, 2, 3)
+            return date(int(year), int(month), int(day))
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise CellError(_("“%(value)s” is not a date: use YYYY-MM-DD or DD/MM/YYYY.") % {"value": text}) from None
+
+
+# --- references ------------------------------------------------------------------
+
+
+class References:
+    """Hospitals, departments and physicians by code, looked up per chunk with ``__in``."""
+
+    def __init__(self):
+        self.hospitals = {code: pk for code, pk in Hospital.objects.values_list("code", "pk")}
+        self.hospital_codes = {pk: code for code, pk in self.hospitals.items()}
+        self.departments: dict = {}
+        self.physicians: dict = {}
+
+    def load(self, department_keys: set, licences: set) -> None:
+        missing = {key for key in department_keys if key not in self.departments}
+        if missing:
+            query = Q()
+            by_hospital: dict = {}
+            for hospital_id, code in missing:
+                by_hospital.setdefault(hospital_id, set()).add(code)
+            for hospital_id, codes in by_hospital.items():
+                query |= Q(hospital_id=hospital_id, code__in=codes)
+            for pk, hospital_id, code in Department.objects.filter(query).values_list("pk", "hospital_id", "code"):
+                self.departments[(hospital_id, code)] = pk
+            for key in missing:
+                self.departments.setdefault(key, None)
+        missing = {licence for licence in licences if licence not in self.physicians}
+        if missing:
+            found = Physician.objects.filter(license_number__in=missing).values_list(
+                "license_number", "pk", "hospital_id"
+            )
+            for licence, pk, hospital_id in found:
+                self.physicians[licence] = (pk, hospital_id)
+            for licence in missing:
+                self.physicians.setdefault(licence, None)
+
+
+# --- the check pass --------------------------------------------------------------
+
+
+class _Checker:
+    def __init__(self, user, progress: Callable | None):
+        self.user = user
+        self.allowed = hospital_ids_for(user)
+        self.refs = References()
+        self.plan = Plan(hospital_codes=self.refs.hospital_codes)
+        self.progress = progress or (lambda processed, total: None)
+        # (hospital_id, number) -> (index in plan.encounters, row, values)
+        self.seen: dict = {}
+        self.rejected_raw: dict = {}
+
+    def error(self, row: int, column: str, message: str) -> None:
+        self.plan.error_count += 1
+        if len(self.plan.errors) < MAX_STORED_ERRORS:
+            self.plan.errors.append([row, column, str(message)])
+
+    def run(self, path: Path, keep_rejected_raw: dict) -> Plan:
+        with SheetReader(path) as reader:
+            rows = reader.rows()
+            header_row, positions, header, rows = _find_header(rows)
+            self.plan.header = header
+            self.positions = positions
+            total_estimate = max(reader.estimated_rows - header_row, 1)
+            chunk: list = []
+            processed = 0
+            for row_number, cells in rows:
+                if not any(cell not in (None, "") for cell in cells):
+                    continue
+                chunk.append((row_number, cells))
+                if len(chunk) >= CHUNK_ROWS:
+                    self._check_chunk(chunk, keep_rejected_raw)
+                    processed += len(chunk)
+                    self.progress(processed, total_estimate)
+                    chunk = []
+            if chunk:
+                self._check_chunk(chunk, keep_rejected_raw)
+                processed += len(chunk)
+            self.plan.total_rows = processed
+        self._classify()
+        return self.plan
+
+    def _values(self, cells: list) -> dict:
+        values = {}
+        for name in COLUMNS:
+            position = self.positions.get(name)
+            values[name] = _cell(cells[position]) if position is not None and position < len(cells) else ""
+        return values
+
+    def _check_chunk(self, chunk: list, keep_rejected_raw: dict) -> None:
+        parsed = [(row_number, cells, self._values(cells)) for row_number, cells in chunk]
+        department_keys, licences = set(), set()
+        for _row, _cells, values in parsed:
+            hospital_id = self.refs.hospitals.get(str(values["hospital_code"]))
+            if hospital_id and values["department_code"]:
+                department_keys.add((hospital_id, str(values["department_code"])))
+            if values["physician_license"]:
+                licences.add(str(values["physician_license"]))
+        self.refs.load(department_keys, licences)
+        for row_number, cells, values in parsed:
+            if not self._check_row(row_number, values):
+                self.plan.rejected_rows.add(row_number)
+                keep_rejected_raw[row_number] = cells
+
+    def _check_row(self, row: int, values: dict) -> bool:  # noqa: C901 - one rule per column, in file order
+        ok = True
+
+        def fail(column, message):
+            nonlocal ok
+            ok = False
+            self.error(row, column, message)
+
+        code = _text(values["hospital_code"])
+        hospital_id = None
+        if not code:
+            fail("hospital_code", _("The hospital code is missing."))
+        else:
+            hospital_id = self.refs.hospitals.get(code)
+            if hospital_id is None:
+                fail("hospital_code", _("Unknown hospital code “%(code)s”.") % {"code": code})
+            elif self.allowed is not None and hospital_id not in self.allowed:
+                fail(
+                    "hospital_code",
+                    _("Hospital “%(code)s” is outside the hospitals you may import for.") % {"code": code},
+                )
+                hospital_id = None
+
+        number = _text(values["encounter_number"])
+        if not number:
+            fail("encounter_number", _("The encounter number is missing."))
+        elif len(number) > 40:
+            fail("encounter_number", _("The encounter number is longer than 40 characters."))
+
+        raw_type = _text(values["encounter_type"]).upper()
+        encounter_type = _TYPES.get(raw_type)
+        if encounter_type is None:
+            fail(
+                "encounter_type",
+                _("Unknown encounter type “%(value)s”: use EMS, INPATIENT or OPD.") % {"value": raw_type},
+            )
+
+        mrn = _text(values["patient_mrn"])
+        if not mrn:
+            fail("patient_mrn", _("The patient MRN is missing."))
+        elif len(mrn) > 30:
+            fail("patient_mrn", _("The MRN is longer than 30 characters."))
+
+        national_id = _text(values["patient_national_id"]).translate(_DIGITS)
+        if national_id and not national_id_is_valid(national_id):
+            fail(
+                "patient_national_id",
+                _("“%(value)s” is not a valid Saudi national ID or iqama number.") % {"value": national_id},
+            )
+
+        name_ar = _text(values["patient_name_ar"])
+        name_en = _text(values["patient_name_en"])
+        for column, name in (("patient_name_ar", name_ar), ("patient_name_en", name_en)):
+            if len(name) > 200:
+                fail(column, _("The name is longer than 200 characters."))
+
+        phone = _text(values["patient_phone"])
+        if phone:
+            try:
+                phone = normalize_phone(phone)
+            except ValidationError as error:
+                fail("patient_phone", error.messages[0])
+
+        email = _text(values["patient_email"])
+        if email:
+            try:
+                validate_email(email)
+            except ValidationError:
+                fail("patient_email", _("“%(value)s” is not a valid e-mail address.") % {"value": email})
+
+        language = _text(values["patient_language"]).lower()
+        if language and language not in ("ar", "en"):
+            fail("patient_language", _("Unknown language “%(value)s”: use ar or en.") % {"value": language})
+
+        birth_date = None
+        try:
+            birth_date = parse_date_cell(values["patient_birth_date"])
+        except CellError as error:
+            fail("patient_birth_date", error.message)
+        if birth_date and birth_date > timezone.localdate():
+            fail("patient_birth_date", _("The birth date is in the future."))
+
+        gender = ""
+        raw_gender = _text(values["patient_gender"])
+        if raw_gender:
+            gender = _GENDERS.get(raw_gender.lower(), "")
+            if not gender:
+                fail("patient_gender", _("Unknown gender “%(value)s”: use M, F or U.") % {"value": raw_gender})
+
+        department_id = None
+        department_code = _text(values["department_code"])
+        if department_code and hospital_id:
+            department_id = self.refs.departments.get((hospital_id, department_code))
+            if department_id is None:
+                fail(
+                    "department_code",
+                    _("Unknown department code “%(code)s” in hospital “%(hospital)s”.")
+                    % {"code": department_code, "hospital": code},
+                )
+
+        physician_id = None
+        licence = _text(values["physician_license"])
+        if licence:
+            found = self.refs.physicians.get(licence)
+            if found is None:
+                fail("physician_license", _("Unknown physician licence “%(licence)s”.") % {"licence": licence})
+            elif hospital_id and found[1] != hospital_id:
+                fail(
+                    "physician_license",
+                    _("Physician “%(licence)s” does not belong to hospital “%(hospital)s”.")
+                    % {"licence": licence, "hospital": code},
+                )
+            else:
+                physician_id = found[0]
+
+        admitted_at = discharged_at = None
+        try:
+            admitted_at = parse_datetime_cell(values["admitted_at"])
+            if admitted_at is None:
+                fail("admitted_at", _("The admission / visit start time is missing."))
+        except CellError as error:
+            fail("admitted_at", error.message)
+        try:
+            discharged_at = parse_datetime_cell(values["discharged_at"])
+        except CellError as error:
+            fail("discharged_at", error.message)
+        if admitted_at and discharged_at and discharged_at < admitted_at:
+            fail("discharged_at", _("The discharge time is before the admission time."))
+
+        if not ok:
+            return False
+
+        encounter = (
+            row,
+            hospital_id,
+            number,
+            encounter_type,
+            mrn,
+            department_id,
+            physician_id,
+            admitted_at,
+            discharged_at,
+        )
+        key = (hospital_id, number)
+        previous = self.seen.get(key)
+        if previous is not None:
+            index, first_row = previous
+            if index is not None and self.plan.encounters[index][2:] != encounter[2:]:
+                self.error(
+                    row,
+                    "encounter_number",
+                    _("Encounter “%(number)s” is also in row %(row)d, with different values.")
+                    % {"number": number, "row": first_row},
+                )
+                self.error(
+                    first_row,
+                    "encounter_number",
+                    _("Encounter “%(number)s” is also in row %(row)d, with different values.")
+                    % {"number": number, "row": row},
+                )
+                # Neither row can be trusted: both are rejected.
+                self.plan.encounters[index] = None
+                self.plan.rejected_rows.add(first_row)
+                self.seen[key] = (None, first_row)
+                return False
+            if index is None:
+                self.error(
+                    row,
+                    "encounter_number",
+                    _("Encounter “%(number)s” is also in row %(row)d, with different values.")
+                    % {"number": number, "row": first_row},
+                )
+                return False
+            # The same row twice: harmless, counted as unchanged.
+            self.plan.counts["duplicates"] = self.plan.counts.get("duplicates", 0) + 1
+            return True
+        self.seen[key] = (len(self.plan.encounters), row)
+        self.plan.encounters.append(encounter)
+
+        patient = (national_id, name_ar, name_en, phone, email, language, birth_date, gender)
+        patient_key = (hospital_id, mrn)
+        earlier = self.plan.patients.get(patient_key)
+        if earlier is not None:
+            # A later row's non-empty values win (the HIS lists visits in time order).
+            patient = tuple(new if new not in ("", None) else old for old, new in zip(earlier, patient, strict=True))
+        self.plan.patients[patient_key] = patient
+        return True
+
+    def _classify(self) -> None:
+        plan = self.plan
+        # Rows of a rejected duplicate pair were put in place as None.
+        plan.encounters = [row for row in plan.encounters if row is not None]
+        rejected_rows = plan.rejected_rows
+        counts = {"new": 0, "updated": 0, "unchanged": plan.counts.get("duplicates", 0)}
+        counts["rejected"] = len(rejected_rows)
+        sample = []
+        for start in range(0, len(plan.encounters), CHUNK_ROWS):
+            chunk = plan.encounters[start : start + CHUNK_ROWS]
+            existing = _existing_encounter_values(chunk)
+            for row in chunk:
+                stored = existing.get((row[1], row[2]))
+                if stored is None:
+                    counts["new"] += 1
+                    if len(sample) < SAMPLE_SIZE:
+                        sample.append(_sample_entry(row, "new", {}, plan))
+                    continue
+                changes = _encounter_changes_preview(row, stored)
+                if changes:
+                    counts["updated"] += 1
+                    if len(sample) < SAMPLE_SIZE * 2:
+                        sample.append(_sample_entry(row, "updated", changes, plan))
+                else:
+                    counts["unchanged"] += 1
+        # Patients (their own counts, shown next to the encounters').
+        patient_counts = {"new": 0, "updated": 0, "unchanged": 0}
+        keys = list(plan.patients)
+        for start in range(0, len(keys), CHUNK_ROWS):
+            chunk_keys = keys[start : start + CHUNK_ROWS]
+            existing = {(p.hospital_id, p.mrn): p for p in _existing_patients(chunk_keys)}
+            for key in chunk_keys:
+                stored = existing.get(key)
+                if stored is None:
+                    patient_counts["new"] += 1
+                elif _patient_changes(stored, plan.patients[key]):
+                    patient_counts["updated"] += 1
+                else:
+                    patient_counts["unchanged"] += 1
+        counts["patients"] = patient_counts
+        plan.counts = counts
+        # New rows first would hide the updates, which are what people check.
+        plan.sample = [entry for entry in sample if entry["action"] == "updated"][:SAMPLE_SIZE] + [
+            entry for entry in sample if entry["action"] == "new"
+        ][: max(SAMPLE_SIZE // 2, SAMPLE_SIZE - sum(1 for e in sample if e["action"] == "updated"))]
+
+
+def _by_hospital(keys) -> Q:
+    grouped: dict = {}
+    for hospital_id, value in keys:
+        grouped.setdefault(hospital_id, set()).add(value)
+    query = Q(pk__in=[])
+    for hospital_id, values in grouped.items():
+        query |= Q(hospital_id=hospital_id, **{"__in_values": values}) if False else Q(hospital_id=hospital_id) & values
+    return query
+
+
+def _keys_q(keys, field_name: str) -> Q:
+    grouped: dict = {}
+    for hospital_id, value in keys:
+        grouped.setdefault(hospital_id, set()).add(value)
+    query = Q(pk__in=[])
+    for hospital_id, values in grouped.items():
+        query |= Q(hospital_id=hospital_id, **{f"{field_name}__in": values})
+    return query
+
+
+def _existing_encounter_values(chunk) -> dict:
+    from .models import Encounter
+
+    keys = {(row[1], row[2]) for row in chunk}
+    rows = Encounter.all_objects.filter(_keys_q(keys, "encounter_number")).values_list(
+        "hospital_id",
+        "encounter_number",
+        "encounter_type",
+        "patient__mrn",
+        "department_id",
+        "attending_physician_id",
+        "admitted_at",
+        "discharged_at",
+        "status",
+    )
+    return {(row[0], row[1]): row[2:] for row in rows}
+
+
+def _existing_patients(keys):
+    return Patient.all_objects.filter(_keys_q(keys, "mrn"))
+
+
+def _status_for(discharged_at, stored_status=None) -> str:
+    if stored_status == EncounterStatus.CANCELLED:
+        return stored_status
+    return EncounterStatus.DISCHARGED if discharged_at else EncounterStatus.ACTIVE
+
+
+def _encounter_changes_preview(row, stored) -> dict:
+    """Changes a row would make to a stored encounter (values from ``values_list``)."""
+    _r, _h, _n, encounter_type, mrn, department_id, physician_id, admitted_at, discharged_at = row
+    s_type, s_mrn, s_department, s_physician, s_admitted, s_discharged, s_status = stored
+    department_id = department_id if department_id is not None else s_department
+    physician_id = physician_id if physician_id is not None else s_physician
+    discharged_at = discharged_at if discharged_at is not None else s_discharged
+    status = _status_for(discharged_at, s_status)
+    changes = {}
+    for name, old, new in (
+        ("encounter_type", s_type, encounter_type),
+        ("patient_mrn", s_mrn, mrn),
+        ("department", s_department, department_id),
+        ("attending_physician", s_physician, physician_id),
+        ("admitted_at", s_admitted, admitted_at),
+        ("discharged_at", s_discharged, discharged_at),
+        ("status", s_status, status),
+    ):
+        if old != new:
+            changes[name] = (old, new)
+    return changes
+
+
+def _patient_changes(stored: Patient, values: tuple) -> list[str]:
+    changed = []
+    for name, value in zip(PATIENT_FIELDS, values, strict=True):
+        # An empty cell never erases what is stored.
+        if value in ("", None):
+            continue
+        if getattr(stored, name) != value:
+            changed.append(name)
+    return changed
+
+
+def _display(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+    return str(value)
+
+
+def _sample_entry(row, action: str, changes: dict, plan: Plan) -> dict:
+    # No patient names or IDs: the sample is shown on screen and stored on the job.
+    return {
+        "row": row[0],
+        "hospital": plan.hospital_codes.get(row[1], ""),
+        "encounter_number": row[2],
+        "action": action,
+        "changes": [
+            [name, _display(old), _display(new)]
+            for name, (old, new) in changes.items()
+            if name not in ("department", "attending_physician")
+        ]
+        + [[name, "", ""] for name in changes if name in ("department", "attending_physician")],
+    }
+
+
+def build_plan(*, path: Path, user, progress: Callable | None = None) -> tuple[Plan, dict]:
+    """Check the whole file. Returns the plan and the raw cells of rejected rows."""
+    rejected_raw: dict = {}
+    plan = _Checker(user, progress).run(Path(path), rejected_raw)
+    return plan, rejected_raw
+
+
+# --- plan storage -------------------------------------------------------------------
+
+
+def _digest(data: bytes) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), data, hashlib.sha256).hexdigest()
+
+
+def save_plan(plan: Plan, path: Path) -> str:
+    """Pickle the plan; returns its HMAC so a tampered file is never unpickled."""
+    data = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return _digest(data)
+
+
+def load_plan(path: Path, digest: str) -> Plan | None:
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    if not digest or not hmac.compare_digest(_digest(data), digest):
+        return None
+    return pickle.loads(data)  # noqa: S301 - our own file, HMAC-verified above
+
+
+# --- the write pass ---------------------------------------------------------------
+
+
+def _patient_object(key, values, now) -> Patient:
+    hospital_id, mrn = key
+    national_id, name_ar, name_en, phone, email, language, birth_date, gender = values
+    return Patient(
+        hospital_id=hospital_id,
+        mrn=mrn,
+        national_id=national_id,
+        name_ar=name_ar,
+        name_en=name_en,
+        name_search=name_search_value(name_ar, name_en),
+        phone=phone,
+        email=email,
+        preferred_language=language or "ar",
+        birth_date=birth_date,
+        gender=gender or "U",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _chunk_transaction(single_transaction: bool):
+    # Inside the one big transaction (PostgreSQL) chunks need no savepoints.
+    return transaction.atomic(savepoint=False) if not single_transaction else _nullcontext()
+
+
+class _nullcontext:
+    def __enter__(self):
+        return None
+
+    def __exit__(self, *exc):
+        return False
+
+
+def single_transaction_writes() -> bool:
+    """PostgreSQL: one transaction. SQLite: chunks, so other writers are not locked out."""
+    if connection.vendor == "sqlite":
+        return getattr(settings, "PX360_IMPORT_SQLITE_SINGLE_TRANSACTION", False)
+    return True
+
+
+def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, on_commit_chunk=None) -> dict:
+    """Upsert the plan's patients and encounters; returns the counts."""
+    from .models import Encounter
+
+    progress = progress or (lambda processed, total: None)
+    single = single_transaction_writes()
+    now = timezone.now()
+    counts = {"new": 0, "updated": 0, "unchanged": plan.counts.get("duplicates", 0), "rejected": len(plan.rejected_rows)}
+    patient_counts = {"new": 0, "updated": 0, "unchanged": 0}
+    patient_ids: dict = {}
+    total = len(plan.patients) + len(plan.encounters)
+    done = 0
+    reason = "import"
+
+    outer = transaction.atomic() if single else _nullcontext()
+    with outer:
+        keys = list(plan.patients)
+        for start in range(0, len(keys), CHUNK_ROWS):
+            chunk_keys = keys[start : start + CHUNK_ROWS]
+            with _chunk_transaction(single):
+                existing = {(p.hospital_id, p.mrn): p for p in _existing_patients(chunk_keys)}
+                created, changed, fields = [], [], set()
+                for key in chunk_keys:
+                    values = plan.patients[key]
+                    stored = existing.get(key)
+                    if stored is None:
+                        patient = _patient_object(key, values, now)
+                        created.append(patient)
+                        patient_ids[key] = patient.pk
+                        continue
+                    patient_ids[key] = stored.pk
+                    names = _patient_changes(stored, values)
+                    if not names:
+                        patient_counts["unchanged"] += 1
+                        continue
+                    for name in names:
+                        setattr(stored, name, values[PATIENT_FIELDS.index(name)])
+                    stored.name_search = name_search_value(stored.name_ar, stored.name_en)
+                    stored.updated_at = now
+                    fields.update(names)
+                    changed.append(stored)
+                if created:
+                    bulk_create_with_history(created, Patient, batch_size=500, default_user=user,
+                                             default_change_reason=reason, default_date=now)
+                if changed:
+                    bulk_update_with_history(
+                        changed,
+                        Patient,
+                        sorted(fields | {"name_search", "updated_at"}),
+                        batch_size=500,
+                        default_user=user,
+                        default_change_reason=reason,
+                        default_date=now,
+                        manager=Patient.all_objects,
+                    )
+                patient_counts["new"] += len(created)
+                patient_counts["updated"] += len(changed)
+            done += len(chunk_keys)
+            progress(done, total)
+
+        committed = 0
+        for start in range(0, len(plan.encounters), CHUNK_ROWS):
+            chunk = plan.encounters[start : start + CHUNK_ROWS]
+            with _chunk_transaction(single):
+                keys = {(row[1], row[2]) for row in chunk}
+                existing = {
+                    (e.hospital_id, e.encounter_number): e
+                    for e in Encounter.all_objects.filter(_keys_q(keys, "encounter_number"))
+                }
+                created, changed, fields = [], [], set()
+                for row in chunk:
+                    _r, hospital_id, number, encounter_type, mrn, department_id, physician_id, admitted, discharged = row
+                    patient_id = patient_ids[(hospital_id, mrn)]
+                    stored = existing.get((hospital_id, number))
+                    if stored is None:
+                        encounter = Encounter(
+                            hospital_id=hospital_id,
+                            encounter_number=number,
+                            encounter_type=encounter_type,
+                            patient_id=patient_id,
+                            department_id=department_id,
+                            attending_physician_id=physician_id,
+                            admitted_at=admitted,
+                            discharged_at=discharged,
+                            status=_status_for(discharged),
+                            source=EncounterSource.IMPORT,
+                            import_job=job,
+                            created_at=now,
+                            updated_at=now,
+                        )
+                        created.append(encounter)
+                        existing[(hospital_id, number)] = encounter
+                        continue
+                    new_values = {
+                        "encounter_type": encounter_type,
+                        "patient_id": patient_id,
+                        "department_id": department_id if department_id is not None else stored.department_id,
+                        "attending_physician_id": (
+                            physician_id if physician_id is not None else stored.attending_physician_id
+                        ),
+                        "admitted_at": admitted,
+                        "discharged_at": discharged if discharged is not None else stored.discharged_at,
+                    }
+                    new_values["status"] = _status_for(new_values["discharged_at"], stored.status)
+                    names = [name for name, value in new_values.items() if getattr(stored, name) != value]
+                    if not names:
+                        if stored not in created:
+                            counts["unchanged"] += 1
+                        continue
+                    for name in names:
+                        setattr(stored, name, new_values[name])
+                    stored.import_job = job
+                    stored.updated_at = now
+                    fields.update(names)
+                    changed.append(stored)
+                if created:
+                    bulk_create_with_history(created, Encounter, batch_size=500, default_user=user,
+                                             default_change_reason=reason, default_date=now)
+                if changed:
+                    bulk_update_with_history(
+                        changed,
+                        Encounter,
+                        sorted(fields | {"import_job", "updated_at"}),
+                        batch_size=500,
+                        default_user=user,
+                        default_change_reason=reason,
+                        default_date=now,
+                        manager=Encounter.all_objects,
+                    )
+                counts["new"] += len(created)
+                counts["updated"] += len(changed)
+            committed += len(chunk)
+            if not single and on_commit_chunk is not None:
+                on_commit_chunk(committed)
+            done += len(chunk)
+            progress(done, total)
+    counts["patients"] = patient_counts
+    return counts
+
+
+# --- the rejected-rows file ---------------------------------------------------------
+
+
+def write_rejected_rows(*, plan: Plan, rejected_raw: dict, all_errors: dict, path: Path) -> None:
+    """CSV (UTF-8 with BOM) of the rejected rows: original columns plus the reasons."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([*plan.header, _("row"), _("reason")])
+        width = len(plan.header)
+        for row_number in sorted(rejected_raw):
+            cells = [_text(_cell(cell)) if not isinstance(cell, str) else cell for cell in rejected_raw[row_number]]
+            cells = (cells + [""] * width)[:width]
+            reasons = "; ".join(f"{column}: {message}" for column, message in all_errors.get(row_number, []))
+            writer.writerow([neutralise_formula(str(cell)) for cell in cells] + [row_number, neutralise_formula(reasons)])

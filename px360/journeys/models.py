@@ -1,0 +1,192 @@
+"""Encounters (visits and stays reported by the HIS) and the jobs that import or export them."""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from px360.core.access import ModelAccess
+from px360.core.models import BaseModel, SoftDeleteModel
+
+from .choices import EncounterSource, EncounterStatus, EncounterType, ImportMode, JobKind, JobStatus
+
+
+class Encounter(SoftDeleteModel):
+    """One visit or stay of a patient in a hospital, as the HIS reported it.
+
+    Identified by its encounter number within the hospital; imports and HIS
+    events upsert by that pair. Patient data lives on the patient, so
+    ``__str__`` (copied into logs, history and autocomplete) is the encounter
+    number only.
+    """
+
+    hospital = models.ForeignKey(
+        "organizations.Hospital", verbose_name=_("hospital"), on_delete=models.PROTECT, related_name="encounters"
+    )
+    encounter_number = models.CharField(
+        _("encounter number"), max_length=40, help_text=_("The visit number the HIS gave this encounter.")
+    )
+    encounter_type = models.CharField(_("type"), max_length=10, choices=EncounterType.choices)
+    patient = models.ForeignKey(
+        "organizations.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="encounters"
+    )
+    department = models.ForeignKey(
+        "organizations.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="encounters",
+    )
+    attending_physician = models.ForeignKey(
+        "organizations.Physician",
+        verbose_name=_("attending physician"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="encounters",
+    )
+    admitted_at = models.DateTimeField(_("admitted / visit start"))
+    discharged_at = models.DateTimeField(_("discharged / visit end"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=EncounterStatus.choices, default=EncounterStatus.ACTIVE
+    )
+    source = models.CharField(_("source"), max_length=10, choices=EncounterSource.choices, default=EncounterSource.API)
+    import_job = models.ForeignKey(
+        "journeys.ImportJob",
+        verbose_name=_("last import"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The import that last created or changed this encounter."),
+    )
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    px_access = ModelAccess(hospital="hospital", department="department", physician="attending_physician")
+
+    class Meta:
+        verbose_name = _("encounter")
+        verbose_name_plural = _("encounters")
+        ordering = ["-admitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hospital", "encounter_number"],
+                name="journeys_encounter_number_per_hospital",
+                violation_error_message=_("This hospital already has an encounter with this number."),
+            ),
+            models.CheckConstraint(
+                condition=Q(discharged_at__isnull=True) | Q(discharged_at__gte=models.F("admitted_at")),
+                name="journeys_encounter_discharge_after_admission",
+                violation_error_message=_("The discharge time cannot be before the admission time."),
+            ),
+        ]
+        indexes = [
+            # Page 1 of the changelist, unscoped and scoped to a hospital.
+            models.Index(fields=["-admitted_at", "-id"], name="journeys_enc_admitted_idx"),
+            models.Index(fields=["hospital", "-admitted_at", "-id"], name="journeys_enc_hosp_admitted_idx"),
+        ]
+        permissions = [
+            ("import_encounter", _("Can import encounters")),
+            ("export_encounter", _("Can export encounters")),
+        ]
+
+    def __str__(self):
+        return self.encounter_number
+
+    def clean(self):
+        super().clean()
+        if self.discharged_at and self.admitted_at and self.discharged_at < self.admitted_at:
+            raise ValidationError({"discharged_at": _("The discharge time cannot be before the admission time.")})
+        if self.department_id and self.hospital_id and self.department.hospital_id != self.hospital_id:
+            raise ValidationError({"department": _("The department must belong to the same hospital.")})
+        if self.patient_id and self.hospital_id and self.patient.hospital_id != self.hospital_id:
+            raise ValidationError({"patient": _("The patient must belong to the same hospital.")})
+
+
+def _job_upload_to(job, filename):
+    return f"imports/{job.pk}/{filename}"
+
+
+class ImportJob(BaseModel):
+    """One encounter file being imported (or one large export being written).
+
+    Records who did it, the file, progress while it runs, the counts, errors
+    and the rejected-rows file. Files live under ``MEDIA_ROOT/imports/`` and are
+    only ever served through views that check access, never from MEDIA_URL.
+    """
+
+    kind = models.CharField(_("kind"), max_length=10, choices=JobKind.choices, default=JobKind.IMPORT)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
+    )
+    hospital = models.ForeignKey(
+        "organizations.Hospital",
+        verbose_name=_("hospital"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("The importing user's hospital (empty for group-wide users)."),
+    )
+    status = models.CharField(_("status"), max_length=12, choices=JobStatus.choices, default=JobStatus.PENDING)
+    mode = models.CharField(_("mode"), max_length=8, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
+    dry_run = models.BooleanField(_("check only"), default=False)
+    file = models.FileField(_("file"), upload_to=_job_upload_to, max_length=300, blank=True)
+    original_name = models.CharField(_("file name"), max_length=255, blank=True)
+    file_size = models.PositiveBigIntegerField(_("file size"), default=0)
+    file_sha256 = models.CharField(_("file checksum"), max_length=64, blank=True, editable=False)
+    plan_path = models.CharField(max_length=300, blank=True, editable=False)
+    plan_digest = models.CharField(max_length=64, blank=True, editable=False)
+    model_label = models.CharField(_("records"), max_length=100, default="journeys.encounter")
+    export_format = models.CharField(_("format"), max_length=10, blank=True)
+    export_query = models.JSONField(_("filters"), default=dict, blank=True)
+    background = models.BooleanField(_("runs in the background"), default=False)
+
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows processed"), default=0)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    new_count = models.PositiveIntegerField(_("new"), default=0)
+    updated_count = models.PositiveIntegerField(_("updated"), default=0)
+    unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
+    rejected_count = models.PositiveIntegerField(_("rejected"), default=0)
+    error_count = models.PositiveIntegerField(_("problems"), default=0)
+    committed_rows = models.PositiveIntegerField(
+        _("rows committed"),
+        default=0,
+        help_text=_("Rows saved in whole chunks before a failure (SQLite only)."),
+    )
+    errors = models.JSONField(_("problems found"), default=list, blank=True)
+    sample = models.JSONField(_("sample of the changes"), default=list, blank=True)
+    summary = models.JSONField(_("summary"), default=dict, blank=True)
+    failure_reason = models.TextField(_("why it failed"), blank=True)
+    output_file = models.FileField(_("result file"), upload_to=_job_upload_to, max_length=300, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    px_access = ModelAccess(hospital="hospital", owner="user_id")
+
+    class Meta:
+        verbose_name = _("import job")
+        verbose_name_plural = _("import jobs")
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}" if self.created_at else str(self.pk)
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in JobStatus.active()
+
+    @property
+    def can_confirm(self) -> bool:
+        """A checked import may be saved: no bad rows, or the valid-rows mode with something to save."""
+        if self.kind != JobKind.IMPORT or self.status != JobStatus.VALIDATED or self.dry_run:
+            return False
+        valid_rows = self.new_count + self.updated_count + self.unchanged_count
+        if self.rejected_count == 0:
+            return True
+        return self.mode == ImportMode.VALID_ROWS and valid_rows > 0
