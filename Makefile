@@ -30,7 +30,7 @@ test: setup
 
 ## Extract translatable strings into locale/ar (then translate the empty entries).
 messages: setup
-	$(PY) manage.py makemessages -l ar --no-location --no-obsolete --no-fuzzy-matching \
+	$(PY) manage.py makemessages -l ar --no-location --no-obsolete \
 	  --ignore=.venv --ignore=staticfiles --ignore=var --ignore=node_modules --ignore=tests --ignore=bench
 	$(PY) scripts/compile_messages.py
 

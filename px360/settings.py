@@ -87,6 +87,9 @@ INSTALLED_APPS = [
     "px360.accounts",
     "px360.organizations",
     "px360.journeys",
+    "px360.integrations",
+    "px360.surveys",
+    "px360.notifications",
 ]
 
 MIDDLEWARE = [
@@ -293,6 +296,41 @@ else:
 
 # The heartbeat job runs every minute; the queue counts as down after this.
 PX360_QUEUE_HEARTBEAT_MAX_AGE = env_int("PX360_QUEUE_HEARTBEAT_MAX_AGE", 300, minimum=60)
+
+# --- HIS intake ---------------------------------------------------------------
+PX360_INTAKE_MAX_BYTES = env_int("PX360_INTAKE_MAX_BYTES", 1024 * 1024, minimum=1024)
+
+# --- Surveys and notifications -------------------------------------------------
+# Links in messages are built on this address (no trailing slash); it must be a
+# host the SMS/WhatsApp providers have whitelisted (no generic shorteners).
+PX360_PUBLIC_BASE_URL = (env_str("PX360_PUBLIC_BASE_URL") or "http://localhost:8000").rstrip("/")
+PX360_SURVEY_RATE_LIMIT_PER_MINUTE = env_int("PX360_SURVEY_RATE_LIMIT_PER_MINUTE", 30, minimum=1)
+# Channel backends: "console" writes each message to PX360_OUTBOX_DIR and the
+# log (nothing leaves the machine); "gateway" posts SMS/WhatsApp to the HTTP
+# gateway below; "email" hands e-mail to Django's EMAIL_BACKEND (console by
+# default too, so no outbound call happens unless configured).
+PX360_SMS_BACKEND = env_choice("PX360_SMS_BACKEND", "console", ("console", "gateway"))
+PX360_WHATSAPP_BACKEND = env_choice("PX360_WHATSAPP_BACKEND", "console", ("console", "gateway"))
+PX360_EMAIL_CHANNEL_BACKEND = env_choice("PX360_EMAIL_CHANNEL_BACKEND", "email", ("console", "email"))
+PX360_OUTBOX_DIR = Path(env_str("PX360_OUTBOX_DIR") or VAR_DIR / "outbox")
+PX360_GATEWAY_URL = env_str("PX360_GATEWAY_URL") or ""
+# The whole header line, e.g. "Authorization: Bearer abc" (kept out of logs).
+PX360_GATEWAY_AUTH_HEADER = env_str("PX360_GATEWAY_AUTH_HEADER") or ""
+PX360_GATEWAY_SENDER_ID = env_str("PX360_GATEWAY_SENDER_ID") or "PX360"
+# JSON with $to, $sender, $body, $channel and $reference placeholders.
+PX360_GATEWAY_PAYLOAD_TEMPLATE = (
+    env_str("PX360_GATEWAY_PAYLOAD_TEMPLATE")
+    or '{"to": "$to", "from": "$sender", "channel": "$channel", "text": "$body", "reference": "$reference"}'
+)
+PX360_GATEWAY_TIMEOUT_SECONDS = env_int("PX360_GATEWAY_TIMEOUT_SECONDS", 10, minimum=1)
+# Shared secret the gateway sends (header X-PX360-Secret) with replies and
+# delivery reports; without it the inbound hook answers 404.
+PX360_INBOUND_SECRET = env_str("PX360_INBOUND_SECRET") or ""
+PX360_NOTIFY_BATCH_SIZE = env_int("PX360_NOTIFY_BATCH_SIZE", 100, minimum=1)
+PX360_NOTIFY_MAX_ATTEMPTS = env_int("PX360_NOTIFY_MAX_ATTEMPTS", 3, minimum=1)
+PX360_NOTIFY_RETRY_BASE_SECONDS = env_int("PX360_NOTIFY_RETRY_BASE_SECONDS", 300, minimum=1)
+if PRODUCTION and "gateway" in (PX360_SMS_BACKEND, PX360_WHATSAPP_BACKEND) and not PX360_GATEWAY_URL:
+    raise ImproperlyConfigured("PX360_GATEWAY_URL must be set when an SMS or WhatsApp backend is 'gateway'")
 
 # --- import-export ------------------------------------------------------------
 # Without these, any staff user can import and export every row of a model.

@@ -9,6 +9,7 @@ admin.site.site_url = None
 
 urlpatterns = [
     path("health/", health, name="health"),
+    path("api/integrations/", include("px360.integrations.urls")),
     # The language switcher posts here; outside i18n_patterns, or every admin
     # page fails with NoReverseMatch.
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,7 +1,7 @@
 """The eight roles and the model permissions each one holds.
 
 One table, read top to bottom: for every model, the actions each role may
-take — v view, a add, c change, d delete, i import, e export. Object scope
+take — v view, a add, c change, d delete, i import, e export, r reprocess. Object scope
 (which rows) is the access policy's job (``px360.core.access``); this table
 only says which screens and buttons a role gets.
 """
@@ -54,15 +54,20 @@ PERMISSION_TABLE: dict[str, tuple[str, ...]] = {
     "organizations.patient":         ("vacdie", "vacdie",  "v",      "vacie", "",       "",    "",    ""),
     "journeys.encounter":            ("vacdie", "vacdie",  "ve",     "vie",   "",       "",    "",    ""),
     "journeys.importjob":            ("vacd",   "vac",     "",       "va",    "",       "",    "",    ""),
+    "journeys.journeytemplate":      ("vacd",   "vacd",    "v",      "vac",   "",       "",    "",    ""),
+    "journeys.journeyinstance":      ("v",      "v",       "v",      "v",     "v",      "v",   "",    "v"),
     "accounts.user":                 ("vacd",   "vac",     "v",      "",      "",       "",    "",    ""),
     "accounts.role":                 ("v",      "v",       "",       "",      "",       "",    "",    ""),
     "core.auditevent":               ("v",      "v",       "",       "",      "",       "",    "",    ""),
+    "integrations.integrationsource": ("vacd", "v",      "",       "",      "",       "",    "",    ""),
+    "integrations.apikey":           ("vc",     "v",       "",       "",      "",       "",    "",    ""),
+    "integrations.inboundevent":     ("vr",     "vr",      "",       "",      "",       "",    "",    ""),
     "guardian.userobjectpermission": ("vacd",   "vacd",    "",       "",      "",       "",    "",    ""),
     "guardian.groupobjectpermission": ("vacd",  "v",       "",       "",      "",       "",    "",    ""),
 }
 # fmt: on
 
-_ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete", "i": "import", "e": "export"}
+_ACTIONS = {"v": "view", "a": "add", "c": "change", "d": "delete", "i": "import", "e": "export", "r": "reprocess"}
 
 
 def permissions_for(code: str) -> list[tuple[str, str]]:

@@ -66,6 +66,7 @@ class ModelAccess:
     owner: str | None = None
     reference: bool = False
     shared: bool = False
+    group_rows: bool = False
 
 
 @dataclass
@@ -237,6 +238,9 @@ def restrict(queryset, user, action: str = "view"):
     has_model_perm = any(user.has_perm(f"{opts.app_label}.{codename}") for codename in codenames)
 
     condition = scope_q(model, scope) if has_model_perm else _nothing()
+    rules = model_access(model)
+    if has_model_perm and action == "view" and rules is not None and rules.group_rows and rules.hospital:
+        condition = condition | Q(**{f"{rules.hospital}__isnull": True})
     granted = granted_pks(user, model, codenames)
     if granted:
         condition = condition | Q(pk__in=granted)

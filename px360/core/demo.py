@@ -5,6 +5,7 @@ from django.utils.module_loading import import_string
 DEMO_LOADER_PATHS = [
     "px360.accounts.demo.load_superuser",
     "px360.organizations.demo.load_organizations",
+    "px360.journeys.library.load_journey_templates",
     "px360.accounts.demo.load_role_users",
 ]
 

@@ -105,6 +105,9 @@ class AuditAction(models.TextChoices):
     PERMISSION_GRANTED = "permission_granted", _("Permission granted")
     PERMISSION_REVOKED = "permission_revoked", _("Permission revoked")
     RESTORE = "restore", _("Restored a deleted record")
+    API_KEY_CREATED = "api_key_created", _("API key created")
+    API_KEY_REVOKED = "api_key_revoked", _("API key revoked")
+    SURVEY_OPENED = "survey_opened", _("Survey link opened")
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -238,8 +238,7 @@ class SheetReader:
         self.estimated_rows = text.count("\n") + 1
         reader = csv.reader(io.StringIO(text, newline=""))
         try:
-            for number, values in enumerate(reader, start=1):
-                yield number, values
+            yield from enumerate(reader, start=1)
         except csv.Error as error:
             raise ImportFileError(_("The CSV file is malformed: %(error)s") % {"error": error}) from None
 
@@ -310,7 +309,7 @@ class References:
     """Hospitals, departments and physicians by code, looked up per chunk with ``__in``."""
 
     def __init__(self):
-        self.hospitals = {code: pk for code, pk in Hospital.objects.values_list("code", "pk")}
+        self.hospitals = dict(Hospital.objects.values_list("code", "pk"))
         self.hospital_codes = {pk: code for code, pk in self.hospitals.items()}
         self.departments: dict = {}
         self.physicians: dict = {}
@@ -351,10 +350,14 @@ class _Checker:
         self.progress = progress or (lambda processed, total: None)
         # (hospital_id, number) -> (index in plan.encounters, row, values)
         self.seen: dict = {}
-        self.rejected_raw: dict = {}
+        # Every reason per rejected row, for the rejected-rows file.
+        self.row_errors: dict = {}
+        # Rows rejected after they were read (the first of a conflicting pair).
+        self.late_rejects: set = set()
 
     def error(self, row: int, column: str, message: str) -> None:
         self.plan.error_count += 1
+        self.row_errors.setdefault(row, []).append((column, str(message)))
         if len(self.plan.errors) < MAX_STORED_ERRORS:
             self.plan.errors.append([row, column, str(message)])
 
@@ -380,6 +383,13 @@ class _Checker:
                 self._check_chunk(chunk, keep_rejected_raw)
                 processed += len(chunk)
             self.plan.total_rows = processed
+        if self.late_rejects:
+            # Rare: read the file again for the raw cells of these few rows.
+            with SheetReader(path) as reader:
+                for row_number, cells in reader.rows():
+                    if row_number in self.late_rejects:
+                        keep_rejected_raw[row_number] = cells
+        self.plan.errors.sort(key=lambda error: error[0])
         self._classify()
         return self.plan
 
@@ -405,7 +415,7 @@ class _Checker:
                 self.plan.rejected_rows.add(row_number)
                 keep_rejected_raw[row_number] = cells
 
-    def _check_row(self, row: int, values: dict) -> bool:  # noqa: C901 - one rule per column, in file order
+    def _check_row(self, row: int, values: dict) -> bool:
         ok = True
 
         def fail(column, message):
@@ -568,6 +578,7 @@ class _Checker:
                 # Neither row can be trusted: both are rejected.
                 self.plan.encounters[index] = None
                 self.plan.rejected_rows.add(first_row)
+                self.late_rejects.add(first_row)
                 self.seen[key] = (None, first_row)
                 return False
             if index is None:
@@ -633,21 +644,12 @@ class _Checker:
                 else:
                     patient_counts["unchanged"] += 1
         counts["patients"] = patient_counts
+        counts["duplicates"] = plan.counts.get("duplicates", 0)
         plan.counts = counts
         # New rows first would hide the updates, which are what people check.
         plan.sample = [entry for entry in sample if entry["action"] == "updated"][:SAMPLE_SIZE] + [
             entry for entry in sample if entry["action"] == "new"
         ][: max(SAMPLE_SIZE // 2, SAMPLE_SIZE - sum(1 for e in sample if e["action"] == "updated"))]
-
-
-def _by_hospital(keys) -> Q:
-    grouped: dict = {}
-    for hospital_id, value in keys:
-        grouped.setdefault(hospital_id, set()).add(value)
-    query = Q(pk__in=[])
-    for hospital_id, values in grouped.items():
-        query |= Q(hospital_id=hospital_id, **{"__in_values": values}) if False else Q(hospital_id=hospital_id) & values
-    return query
 
 
 def _keys_q(keys, field_name: str) -> Q:
@@ -746,11 +748,16 @@ def _sample_entry(row, action: str, changes: dict, plan: Plan) -> dict:
     }
 
 
-def build_plan(*, path: Path, user, progress: Callable | None = None) -> tuple[Plan, dict]:
-    """Check the whole file. Returns the plan and the raw cells of rejected rows."""
+def build_plan(*, path: Path, user, progress: Callable | None = None) -> tuple[Plan, dict, dict]:
+    """Check the whole file.
+
+    Returns the plan, the raw cells of rejected rows and every reason per
+    rejected row (both only for the rejected-rows file).
+    """
     rejected_raw: dict = {}
-    plan = _Checker(user, progress).run(Path(path), rejected_raw)
-    return plan, rejected_raw
+    checker = _Checker(user, progress)
+    plan = checker.run(Path(path), rejected_raw)
+    return plan, rejected_raw, checker.row_errors
 
 
 # --- plan storage -------------------------------------------------------------------
@@ -775,7 +782,7 @@ def load_plan(path: Path, digest: str) -> Plan | None:
         return None
     if not digest or not hmac.compare_digest(_digest(data), digest):
         return None
-    return pickle.loads(data)  # noqa: S301 - our own file, HMAC-verified above
+    return pickle.loads(data)
 
 
 # --- the write pass ---------------------------------------------------------------
@@ -828,7 +835,12 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
     progress = progress or (lambda processed, total: None)
     single = single_transaction_writes()
     now = timezone.now()
-    counts = {"new": 0, "updated": 0, "unchanged": plan.counts.get("duplicates", 0), "rejected": len(plan.rejected_rows)}
+    counts = {
+        "new": 0,
+        "updated": 0,
+        "unchanged": plan.counts.get("duplicates", 0),
+        "rejected": len(plan.rejected_rows),
+    }
     patient_counts = {"new": 0, "updated": 0, "unchanged": 0}
     patient_ids: dict = {}
     total = len(plan.patients) + len(plan.encounters)
@@ -863,8 +875,14 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
                     fields.update(names)
                     changed.append(stored)
                 if created:
-                    bulk_create_with_history(created, Patient, batch_size=500, default_user=user,
-                                             default_change_reason=reason, default_date=now)
+                    bulk_create_with_history(
+                        created,
+                        Patient,
+                        batch_size=500,
+                        default_user=user,
+                        default_change_reason=reason,
+                        default_date=now,
+                    )
                 if changed:
                     bulk_update_with_history(
                         changed,
@@ -892,7 +910,9 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
                 }
                 created, changed, fields = [], [], set()
                 for row in chunk:
-                    _r, hospital_id, number, encounter_type, mrn, department_id, physician_id, admitted, discharged = row
+                    _r, hospital_id, number, encounter_type, mrn, department_id, physician_id, admitted, discharged = (
+                        row
+                    )
                     patient_id = patient_ids[(hospital_id, mrn)]
                     stored = existing.get((hospital_id, number))
                     if stored is None:
@@ -912,7 +932,6 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
                             updated_at=now,
                         )
                         created.append(encounter)
-                        existing[(hospital_id, number)] = encounter
                         continue
                     new_values = {
                         "encounter_type": encounter_type,
@@ -927,8 +946,7 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
                     new_values["status"] = _status_for(new_values["discharged_at"], stored.status)
                     names = [name for name, value in new_values.items() if getattr(stored, name) != value]
                     if not names:
-                        if stored not in created:
-                            counts["unchanged"] += 1
+                        counts["unchanged"] += 1
                         continue
                     for name in names:
                         setattr(stored, name, new_values[name])
@@ -937,8 +955,14 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
                     fields.update(names)
                     changed.append(stored)
                 if created:
-                    bulk_create_with_history(created, Encounter, batch_size=500, default_user=user,
-                                             default_change_reason=reason, default_date=now)
+                    bulk_create_with_history(
+                        created,
+                        Encounter,
+                        batch_size=500,
+                        default_user=user,
+                        default_change_reason=reason,
+                        default_date=now,
+                    )
                 if changed:
                     bulk_update_with_history(
                         changed,
@@ -975,4 +999,6 @@ def write_rejected_rows(*, plan: Plan, rejected_raw: dict, all_errors: dict, pat
             cells = [_text(_cell(cell)) if not isinstance(cell, str) else cell for cell in rejected_raw[row_number]]
             cells = (cells + [""] * width)[:width]
             reasons = "; ".join(f"{column}: {message}" for column, message in all_errors.get(row_number, []))
-            writer.writerow([neutralise_formula(str(cell)) for cell in cells] + [row_number, neutralise_formula(reasons)])
+            writer.writerow(
+                [neutralise_formula(str(cell)) for cell in cells] + [row_number, neutralise_formula(reasons)]
+            )

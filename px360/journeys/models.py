@@ -190,3 +190,26 @@ class ImportJob(BaseModel):
         if self.rejected_count == 0:
             return True
         return self.mode == ImportMode.VALID_ROWS and valid_rows > 0
+
+
+# Journey templates and instances live in their own module; importing them
+# here registers them with the app.
+from .journey_models import (  # noqa: E402
+    JourneyInstance,
+    JourneyStageInstance,
+    JourneyStageTemplate,
+    JourneyStatus,
+    JourneyTemplate,
+    StageStatus,
+)
+
+__all__ = [
+    "Encounter",
+    "ImportJob",
+    "JourneyInstance",
+    "JourneyStageInstance",
+    "JourneyStageTemplate",
+    "JourneyStatus",
+    "JourneyTemplate",
+    "StageStatus",
+]

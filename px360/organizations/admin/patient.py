@@ -11,7 +11,6 @@ from px360.organizations.models import Patient, sees_full_national_id
 from px360.organizations.resources import PatientResource
 
 
-
 @admin.register(Patient)
 class PatientAdmin(PXImportExportMixin, PXModelAdmin):
     resource_classes = [PatientResource]

@@ -1,0 +1,307 @@
+"""Benchmark: the encounter import against a plain ``bulk_create`` baseline.
+
+    .venv/bin/python bench/import_encounters.py --rows 100000
+
+Runs once on SQLite (a throwaway file) and, when DATABASE_URL is set, once on
+PostgreSQL (a ``px360_bench`` database created and dropped by this script,
+on the server DATABASE_URL points at). Each database runs in its own child
+process, because Django's settings are fixed once per process. Prints one line
+per database:
+
+    <db> rows=<N> baseline_rows_per_s=<x> import_rows_per_s=<y> ratio=<r> peak_mb=<m> queries_per_1000=<q>
+
+(a) baseline: ``Encounter.objects.bulk_create`` of the same rows, foreign keys
+    resolved, patients already there, no validation, no history;
+(b) import: the full path from an XLSX file — create the job, read, validate,
+    classify, upsert patients and encounters with history, audit.
+peak_mb is the child process's peak resident memory (ru_maxrss), Django included.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED = 360
+
+FIRST = [
+    ("محمد", "Mohammed"),
+    ("أحمد", "Ahmed"),
+    ("عبدالله", "Abdullah"),
+    ("فيصل", "Faisal"),
+    ("سلطان", "Sultan"),
+    ("يوسف", "Yousef"),
+    ("خالد", "Khalid"),
+    ("إبراهيم", "Ibrahim"),
+    ("فاطمة", "Fatimah"),
+    ("ريم", "Reem"),
+    ("هيفاء", "Haifa"),
+    ("نورة", "Noura"),
+    ("منيرة", "Munira"),
+    ("سارة", "Sara"),
+    ("لطيفة", "Latifa"),
+    ("مصطفى", "Mustafa"),
+]
+FAMILY = [
+    ("الحربي", "Al-Harbi"),
+    ("المطيري", "Al-Mutairi"),
+    ("الغامدي", "Al-Ghamdi"),
+    ("السبيعي", "Al-Subaie"),
+    ("العنزي", "Al-Anazi"),
+    ("الشمري", "Al-Shammari"),
+    ("القحطاني", "Al-Qahtani"),
+    ("الزهراني", "Al-Zahrani"),
+    ("الدوسري", "Al-Dosari"),
+    ("العتيبي", "Al-Otaibi"),
+]
+HOSPITALS = ["BH1", "BH2", "BH3"]
+DEPARTMENTS = ["MED", "SURG", "ED", "OPD", "PED", "CARD", "ORTH", "WARD3"]
+PHYSICIANS_PER_HOSPITAL = 40
+TYPES = ["EMS", "INPATIENT", "OPD"]
+
+
+# --- parent ------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--rows", type=int, default=10_000)
+    parser.add_argument("--child", choices=["sqlite", "postgresql"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child, args.rows)
+    databases = ["sqlite"] + (["postgresql"] if os.environ.get("DATABASE_URL") else [])
+    status = 0
+    for database in databases:
+        result = subprocess.run([sys.executable, __file__, "--rows", str(args.rows), "--child", database], check=False)
+        status = status or result.returncode
+    return status
+
+
+# --- child -------------------------------------------------------------------------
+
+
+def _postgres_admin_url(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, f"/{database}", parts.query, parts.fragment))
+
+
+def child(database: str, rows: int) -> int:
+    workdir = Path(tempfile.mkdtemp(prefix="px360-bench-"))
+    os.environ["PX360_VAR_DIR"] = str(workdir)
+    os.environ["MEDIA_ROOT"] = str(workdir / "media")
+    os.environ.setdefault("PX360_ENV", "test")
+    os.environ["LOG_LEVEL"] = "error"
+    os.environ["DJANGO_SETTINGS_MODULE"] = "px360.settings"
+    pg_url = None
+    if database == "sqlite":
+        os.environ.pop("DATABASE_URL", None)
+    else:
+        import psycopg
+
+        pg_url = os.environ["DATABASE_URL"]
+        with psycopg.connect(_postgres_admin_url(pg_url, "postgres"), autocommit=True) as conn:
+            conn.execute("DROP DATABASE IF EXISTS px360_bench")
+            conn.execute("CREATE DATABASE px360_bench")
+        os.environ["DATABASE_URL"] = _postgres_admin_url(pg_url, "px360_bench")
+    sys.path.insert(0, str(ROOT))
+    try:
+        return _run(database, rows, workdir)
+    finally:
+        if pg_url is not None:
+            from django.db import connections
+
+            connections.close_all()
+            import psycopg
+
+            with psycopg.connect(_postgres_admin_url(pg_url, "postgres"), autocommit=True) as conn:
+                conn.execute("DROP DATABASE IF EXISTS px360_bench")
+
+
+def _run(database: str, rows: int, workdir: Path) -> int:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    import contextlib
+    import io
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        call_command("create_default_roles", verbosity=0)
+
+    from django.core.files import File
+    from django.db import connection
+
+    from px360.accounts.models import User
+    from px360.journeys.models import Encounter
+    from px360.journeys.services import encounter_import
+    from px360.organizations.models import Department, Hospital, Physician
+
+    user = User.objects.create_superuser("bench", password=None)
+    for code in HOSPITALS:
+        hospital = Hospital.objects.create(code=code, name=code, name_ar=f"مستشفى {code}", name_en=f"Hospital {code}")
+        for dept in DEPARTMENTS:
+            Department.objects.create(hospital=hospital, code=dept, name=dept, name_ar=dept, name_en=dept)
+        for number in range(PHYSICIANS_PER_HOSPITAL):
+            Physician.objects.create(
+                hospital=hospital, license_number=f"{code}-{number:04d}", name=code, name_ar="د", name_en="Dr"
+            )
+
+    path = workdir / "encounters.xlsx"
+    _write_file(path, rows)
+
+    # (b) the import, from the file, with everything it does before it reports success.
+    counter = {"queries": 0}
+
+    def count(execute, sql, params, many, context):
+        counter["queries"] += 1
+        return execute(sql, params, many, context)
+
+    profile = None
+    if os.environ.get("PX360_BENCH_PROFILE"):
+        import cProfile
+
+        profile = cProfile.Profile()
+        profile.enable()
+    start = time.perf_counter()
+    with connection.execute_wrapper(count), path.open("rb") as handle:
+        job = encounter_import(file=File(handle, name=path.name), user=user)
+    import_seconds = time.perf_counter() - start
+    if profile is not None:
+        import pstats
+
+        profile.disable()
+        pstats.Stats(profile, stream=sys.stderr).sort_stats("cumulative").print_stats(45)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if job.status != "done" or job.new_count != rows:
+        print(f"{database} import failed: {job.status} {job.failure_reason} {job.errors[:5]}", file=sys.stderr)
+        return 1
+
+    # (a) the baseline: the same encounter rows, foreign keys resolved, plain bulk_create.
+    template = list(
+        Encounter.objects.values(
+            "hospital_id",
+            "encounter_number",
+            "encounter_type",
+            "patient_id",
+            "department_id",
+            "attending_physician_id",
+            "admitted_at",
+            "discharged_at",
+            "status",
+        )
+    )
+    Encounter.history.all().delete()
+    Encounter.all_objects.all().hard_delete()
+    objects = [Encounter(source="import", **values) for values in template]
+    start = time.perf_counter()
+    Encounter.objects.bulk_create(objects, batch_size=2000)
+    baseline_seconds = time.perf_counter() - start
+
+    baseline_rate = rows / baseline_seconds
+    import_rate = rows / import_seconds
+    print(
+        f"{database} rows={rows} baseline_rows_per_s={baseline_rate:.0f} import_rows_per_s={import_rate:.0f} "
+        f"ratio={import_rate / baseline_rate:.2f} peak_mb={peak_mb:.0f} "
+        f"queries_per_1000={counter['queries'] * 1000 / rows:.1f}",
+        flush=True,
+    )
+    return 0
+
+
+def _write_file(path: Path, rows: int) -> None:
+    """N encounter rows, fixed seed; about 60% distinct patients."""
+    from openpyxl import Workbook
+
+    from px360.core.validators import national_id_is_valid
+
+    rng = random.Random(SEED)
+    distinct = max(int(rows * 0.6), 1)
+    patients = []
+    for number in range(distinct):
+        first_ar, first_en = rng.choice(FIRST)
+        father_ar, father_en = rng.choice(FIRST)
+        family_ar, family_en = rng.choice(FAMILY)
+        body = "1" + f"{number:08d}"
+        national_id = next(body + c for c in "0123456789" if national_id_is_valid(body + c))
+        patients.append(
+            (
+                rng.choice(HOSPITALS),
+                f"MRN{number:08d}",
+                national_id,
+                f"{first_ar} {father_ar} {family_ar}",
+                f"{first_en} {father_en} {family_en}",
+                f"05{rng.randint(0, 99999999):08d}",
+                rng.choice(["ar", "en"]),
+                f"{rng.randint(1940, 2020)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
+                rng.choice("MF"),
+            )
+        )
+    order = list(range(distinct)) + [rng.randrange(distinct) for _ in range(rows - distinct)]
+    rng.shuffle(order)
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet()
+    sheet.append(["HIS encounter export"])
+    sheet.append([])
+    sheet.append(
+        [
+            "hospital_code",
+            "encounter_number",
+            "encounter_type",
+            "patient_mrn",
+            "patient_national_id",
+            "patient_name_ar",
+            "patient_name_en",
+            "patient_phone",
+            "patient_email",
+            "patient_language",
+            "patient_birth_date",
+            "patient_gender",
+            "department_code",
+            "physician_license",
+            "admitted_at",
+            "discharged_at",
+        ]
+    )
+    base = datetime(2026, 1, 1, 8, 0)
+    for number, index in enumerate(order):
+        hospital, mrn, national_id, name_ar, name_en, phone, language, birth, gender = patients[index]
+        admitted = base + timedelta(minutes=7 * number)
+        discharged = admitted + timedelta(hours=rng.randint(1, 96)) if rng.random() < 0.8 else None
+        sheet.append(
+            [
+                hospital,
+                f"ENC{number:09d}",
+                rng.choice(TYPES),
+                mrn,
+                national_id,
+                name_ar,
+                name_en,
+                phone,
+                "",
+                language,
+                birth,
+                gender,
+                rng.choice(DEPARTMENTS),
+                f"{hospital}-{rng.randrange(PHYSICIANS_PER_HOSPITAL):04d}",
+                admitted.strftime("%Y-%m-%d %H:%M") if number % 2 else admitted,  # text and Excel date cells
+                discharged.strftime("%d/%m/%Y %H:%M") if discharged else "",
+            ]
+        )
+    workbook.save(path)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

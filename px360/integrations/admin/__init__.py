@@ -1,0 +1,1 @@
+from . import event, source  # noqa: F401

@@ -1,0 +1,88 @@
+import json
+
+from django.contrib import admin, messages
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext_lazy as _
+from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateTimeFilter, RelatedDropdownFilter
+from unfold.decorators import action, display
+
+from px360.core.admin.base import PXModelAdmin
+from px360.integrations.choices import EventStatus
+from px360.integrations.models import InboundEvent
+from px360.integrations.services import event_reprocess, event_retry
+
+
+@admin.register(InboundEvent)
+class InboundEventAdmin(PXModelAdmin):
+    list_display = ("received_at", "source", "format", "event_type", "message_id", "hospital", "encounter_number", "status_badge")
+    list_select_related = ("source", "hospital")
+    list_filter = (
+        ("status", ChoicesDropdownFilter),
+        ("format", ChoicesDropdownFilter),
+        ("source", RelatedDropdownFilter),
+        ("received_at", RangeDateTimeFilter),
+    )
+    list_filter_submit = True
+    search_fields = ("=message_id", "=encounter_number", "=event_type")
+    readonly_fields = (
+        "source", "api_key", "format", "message_id", "event_type", "hospital", "encounter_number", "encounter",
+        "status", "attempts", "received_at", "processed_at", "error", "problems_display", "payload_display", "raw_display",
+    )
+    fieldsets = (
+        (None, {"fields": ("status", "source", "api_key", "format", "message_id", "event_type", "hospital",
+                           "encounter_number", "encounter", "attempts", "received_at", "processed_at")}),
+        (_("What went wrong"), {"fields": ("error", "problems_display")}),
+        (_("Message"), {"fields": ("payload_display", "raw_display")}),
+    )
+    actions = ["retry_selected", "reprocess_selected"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        # The stored message is evidence: nobody edits it.
+        return False
+
+    def has_reprocess_permission(self, request, obj=None):
+        return request.user.has_perm("integrations.reprocess_inboundevent")
+
+    @display(description=_("status"), label={
+        EventStatus.RECEIVED: "info", EventStatus.PROCESSED: "success", EventStatus.FAILED: "danger",
+        EventStatus.REJECTED: "warning",
+    })
+    def status_badge(self, event):
+        return event.status, event.get_status_display()
+
+    @admin.display(description=_("problems"))
+    def problems_display(self, event):
+        if not event.problems:
+            return "-"
+        items = format_html_join(
+            "",
+            '<li><code dir="ltr">{}</code> {}</li>',
+            ((problem.get("field", ""), problem.get("message", "")) for problem in event.problems),
+        )
+        return format_html('<ul class="list-disc ps-5">{}</ul>', items)
+
+    @admin.display(description=_("message as read"))
+    def payload_display(self, event):
+        return format_html('<pre dir="ltr" class="whitespace-pre-wrap text-xs">{}</pre>', json.dumps(event.payload, ensure_ascii=False, indent=2))
+
+    @admin.display(description=_("message as received"))
+    def raw_display(self, event):
+        return format_html('<pre dir="ltr" class="whitespace-pre-wrap text-xs">{}</pre>', event.raw.replace("\r", "\n"))
+
+    def _run(self, request, events, service, done_message):
+        count = 0
+        for event in events:
+            service(event=event, by=request.user, request=request)
+            count += 1
+        self.message_user(request, done_message % {"count": count}, messages.SUCCESS)
+
+    @action(description=_("Retry selected failed events"), permissions=["reprocess"])
+    def retry_selected(self, request, queryset):
+        self._run(request, queryset.filter(status=EventStatus.FAILED), event_retry, _("%(count)d events queued again."))
+
+    @action(description=_("Reprocess selected events"), permissions=["reprocess"])
+    def reprocess_selected(self, request, queryset):
+        self._run(request, queryset.exclude(status=EventStatus.REJECTED), event_reprocess, _("%(count)d events queued again."))

@@ -1,0 +1,194 @@
+"""The JSON event contract: validation with readable problems, and its OpenAPI description."""
+
+from __future__ import annotations
+
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
+
+from .events import SUPPORTED_EVENTS, HISEvent
+
+ENCOUNTER_TYPES = ("EMS", "INPATIENT", "OPD")
+
+_STRING_FIELDS = {
+    "message_id": (True, 100),
+    "event_type": (True, 3),
+    "hospital_code": (True, 20),
+    "encounter_number": (True, 40),
+    "encounter_type": (False, 10),
+    "department_code": (False, 30),
+    "physician_license": (False, 30),
+}
+_DATETIME_FIELDS = ("occurred_at", "admitted_at", "discharged_at")
+_PATIENT_FIELDS = {
+    "mrn": 30,
+    "national_id": 10,
+    "name_ar": 200,
+    "name_en": 200,
+    "gender": 1,
+    "phone": 20,
+    "email": 254,
+    "language": 2,
+}
+
+
+def _problem(field: str, message: str) -> dict:
+    return {"field": field, "message": message}
+
+
+def validate_event(data) -> tuple[HISEvent | None, list[dict]]:
+    """Check a decoded JSON body; returns the event or the list of problems."""
+    if not isinstance(data, dict):
+        return None, [_problem("", _("The body must be a JSON object."))]
+    problems = []
+    known = set(_STRING_FIELDS) | set(_DATETIME_FIELDS) | {"patient"}
+    for key in sorted(set(data) - known):
+        problems.append(_problem(key, _("Unknown field.")))
+    for name, (required, max_length) in _STRING_FIELDS.items():
+        value = data.get(name)
+        if value in (None, ""):
+            if required:
+                problems.append(_problem(name, _("This field is required.")))
+            continue
+        if not isinstance(value, str):
+            problems.append(_problem(name, _("Must be a string.")))
+        elif len(value) > max_length:
+            problems.append(_problem(name, _("At most %(count)d characters.") % {"count": max_length}))
+    if isinstance(data.get("event_type"), str) and data["event_type"] and data["event_type"] not in SUPPORTED_EVENTS:
+        problems.append(
+            _problem("event_type", _("Unsupported event type; use one of %(types)s.") % {"types": ", ".join(sorted(SUPPORTED_EVENTS))})
+        )
+    if data.get("encounter_type") and data.get("encounter_type") not in ENCOUNTER_TYPES:
+        problems.append(_problem("encounter_type", _("Use EMS, INPATIENT or OPD.")))
+    for name in _DATETIME_FIELDS:
+        value = data.get(name)
+        if value in (None, ""):
+            continue
+        parsed = parse_datetime(value) if isinstance(value, str) else None
+        if parsed is None:
+            problems.append(_problem(name, _("Must be an ISO 8601 date and time, e.g. 2026-11-27T09:30:00+03:00.")))
+    patient = data.get("patient")
+    if patient is None:
+        problems.append(_problem("patient", _("This field is required.")))
+    elif not isinstance(patient, dict):
+        problems.append(_problem("patient", _("Must be an object.")))
+    else:
+        for key in sorted(set(patient) - set(_PATIENT_FIELDS) - {"birth_date"}):
+            problems.append(_problem(f"patient.{key}", _("Unknown field.")))
+        for name, max_length in _PATIENT_FIELDS.items():
+            value = patient.get(name)
+            if value in (None, ""):
+                continue
+            if not isinstance(value, str):
+                problems.append(_problem(f"patient.{name}", _("Must be a string.")))
+            elif len(value) > max_length:
+                problems.append(_problem(f"patient.{name}", _("At most %(count)d characters.") % {"count": max_length}))
+        if not patient.get("mrn"):
+            problems.append(_problem("patient.mrn", _("This field is required.")))
+        birth = patient.get("birth_date")
+        if birth not in (None, "") and (not isinstance(birth, str) or parse_date(birth) is None):
+            problems.append(_problem("patient.birth_date", _("Must be a date, e.g. 1980-05-31.")))
+    if problems:
+        return None, problems
+    values = {key: data.get(key) or "" for key in _STRING_FIELDS}
+    for name in _DATETIME_FIELDS:
+        values[name] = data.get(name) or None
+    values["patient"] = {key: (patient.get(key) or "") for key in _PATIENT_FIELDS}
+    values["patient"]["birth_date"] = patient.get("birth_date") or None
+    return HISEvent.from_json(values), []
+
+
+def openapi_document(base_url: str = "") -> dict:
+    """OpenAPI 3.1 description of the intake endpoint."""
+    string = {"type": "string"}
+    stamp = {"type": "string", "format": "date-time"}
+    problem = {
+        "type": "object",
+        "properties": {"field": string, "message": string},
+        "required": ["field", "message"],
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "PX360 HIS event intake",
+            "version": "1",
+            "description": (
+                "Send one HIS event per request, as JSON or as an HL7 v2 ADT message "
+                "(Content-Type: application/hl7-v2; MLLP framing characters are tolerated). "
+                "The same message_id (MSH-10) from the same source is processed once."
+            ),
+        },
+        "servers": [{"url": base_url or "/"}],
+        "components": {
+            "securitySchemes": {
+                "ApiKey": {"type": "apiKey", "in": "header", "name": "Authorization", "description": "Api-Key <key>"}
+            },
+            "schemas": {
+                "Patient": {
+                    "type": "object",
+                    "required": ["mrn"],
+                    "additionalProperties": False,
+                    "properties": {
+                        "mrn": {"type": "string", "maxLength": 30},
+                        "national_id": {"type": "string", "pattern": "^[12][0-9]{9}$"},
+                        "name_ar": {"type": "string", "maxLength": 200},
+                        "name_en": {"type": "string", "maxLength": 200},
+                        "birth_date": {"type": "string", "format": "date"},
+                        "gender": {"type": "string", "enum": ["M", "F", "U"]},
+                        "phone": {"type": "string"},
+                        "email": {"type": "string", "format": "email"},
+                        "language": {"type": "string", "enum": ["ar", "en"]},
+                    },
+                },
+                "Event": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "required": ["message_id", "event_type", "hospital_code", "encounter_number", "patient"],
+                    "properties": {
+                        "message_id": {"type": "string", "maxLength": 100},
+                        "event_type": {"type": "string", "enum": sorted(SUPPORTED_EVENTS)},
+                        "occurred_at": stamp,
+                        "hospital_code": {"type": "string", "maxLength": 20},
+                        "encounter_number": {"type": "string", "maxLength": 40},
+                        "encounter_type": {"type": "string", "enum": list(ENCOUNTER_TYPES)},
+                        "department_code": string,
+                        "physician_license": string,
+                        "admitted_at": stamp,
+                        "discharged_at": stamp,
+                        "patient": {"$ref": "#/components/schemas/Patient"},
+                    },
+                },
+                "Accepted": {
+                    "type": "object",
+                    "properties": {"status": string, "event_id": string, "duplicate": {"type": "boolean"}},
+                },
+                "Problems": {
+                    "type": "object",
+                    "properties": {"status": string, "problems": {"type": "array", "items": problem}},
+                },
+            },
+        },
+        "security": [{"ApiKey": []}],
+        "paths": {
+            "/api/integrations/events/": {
+                "post": {
+                    "summary": "Submit one HIS event",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Event"}},
+                            "application/hl7-v2": {"schema": {"type": "string"}},
+                        },
+                    },
+                    "responses": {
+                        "202": {"description": "Stored and queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}}},
+                        "200": {"description": "Already received (same message id); nothing new done", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}}},
+                        "400": {"description": "Malformed; stored as rejected", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problems"}}}},
+                        "401": {"description": "Missing, unknown or revoked key"},
+                        "403": {"description": "Hospital outside the key's scope"},
+                        "413": {"description": "Body too large"},
+                        "429": {"description": "Over the key's rate limit"},
+                    },
+                }
+            }
+        },
+    }

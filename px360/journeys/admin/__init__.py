@@ -1,0 +1,1 @@
+from . import encounter, importjob, journey  # noqa: F401

@@ -1,0 +1,181 @@
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
+from unfold.paginator import InfinitePaginator
+
+from px360.core.access import hospital_ids_for, restrict
+from px360.core.admin.base import PXModelAdmin
+from px360.core.admin.importexport import PXImportExportMixin
+from px360.core.models import AuditAction
+from px360.core.services import audit_record, hash_sensitive
+from px360.core.validators import national_id_is_valid
+from px360.organizations.models import Patient
+from px360.organizations.search import normalize_name
+
+from ..models import Encounter, ImportJob
+from ..resources import EncounterResource
+from ..services import import_job_confirm, import_job_create, import_job_start
+from .exports import BackgroundExportMixin
+from .forms import ConfirmImportForm, EncounterImportForm
+
+# A name matching more patients than this is searched with a join instead of
+# a list of ids (slower, but still indexed on PostgreSQL).
+NAME_MATCH_LIMIT = 1000
+
+
+@admin.register(Encounter)
+class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
+    resource_classes = [EncounterResource]
+    audit_views = True
+    # A million rows: no COUNT(*), no page numbers, no table-loading filters.
+    paginator = InfinitePaginator
+    show_full_result_count = False
+    list_display = (
+        "encounter_number",
+        "encounter_type",
+        "hospital",
+        "patient",
+        "department",
+        "attending_physician",
+        "admitted_at",
+        "discharged_at",
+        "status",
+    )
+    list_select_related = ("hospital", "patient", "department", "attending_physician")
+    list_filter = (
+        ("hospital", AutocompleteSelectFilter),
+        ("department", AutocompleteSelectFilter),
+        ("attending_physician", AutocompleteSelectFilter),
+        ("encounter_type", ChoicesDropdownFilter),
+        ("status", ChoicesDropdownFilter),
+        ("source", ChoicesDropdownFilter),
+    )
+    search_fields = ("=encounter_number",)  # the real search is get_search_results
+    search_help_text = _("Encounter number, MRN or national ID (exact), or part of the patient's name.")
+    autocomplete_fields = ("hospital", "patient", "department", "attending_physician")
+    readonly_fields = ("source", "import_job")
+    fieldsets = (
+        (None, {"fields": ("hospital", "encounter_number", "encounter_type", "patient", "status")}),
+        (_("Care"), {"fields": ("department", "attending_physician", "admitted_at", "discharged_at")}),
+        (_("Origin"), {"fields": ("source", "import_job")}),
+    )
+
+    # --- search ----------------------------------------------------------------
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        patients = Patient.objects.all()
+        hospital_ids = hospital_ids_for(request.user)
+        if hospital_ids is not None:
+            patients = patients.filter(hospital_id__in=hospital_ids)
+        looks_like_id = national_id_is_valid(term) or (term.isdigit() and len(term) == 10)
+        patient_match = Q(mrn=term)
+        if looks_like_id:
+            patient_match |= Q(national_id=term)
+        name = normalize_name(term)
+        if len(name) >= 2 and not looks_like_id:
+            patient_match |= Q(name_search__contains=name)
+        patient_ids = list(patients.filter(patient_match).values_list("pk", flat=True)[: NAME_MATCH_LIMIT + 1])
+        if len(patient_ids) > NAME_MATCH_LIMIT:
+            condition = Q(patient__in=patients.filter(patient_match))
+        else:
+            condition = Q(patient_id__in=patient_ids)
+        audit_record(
+            action=AuditAction.SEARCH,
+            request=request,
+            model=Encounter,
+            details={"term": hash_sensitive(term) if looks_like_id else term},
+        )
+        return queryset.filter(Q(encounter_number=term) | condition), False
+
+    # --- import (two steps: upload and check, then confirm) -----------------------
+
+    def import_action(self, request, **kwargs):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = EncounterImportForm(request.POST or None, request.FILES or None)
+        if request.method == "POST" and form.is_valid():
+            upload = form.cleaned_data["import_file"]
+            try:
+                job = import_job_create(
+                    file=upload, user=request.user, mode=form.cleaned_data["mode"], name=upload.name
+                )
+                job = import_job_start(job=job)
+            except ValidationError as error:
+                form.add_error(None, error)
+            else:
+                if job.background:
+                    messages.info(request, _("The file is large: it is being checked in the background."))
+                return redirect(reverse("admin:journeys_importjob_change", args=[job.pk]))
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Import encounters"),
+            "opts": self.model._meta,
+            "form": form,
+            "columns": ", ".join(
+                [
+                    "hospital_code",
+                    "encounter_number",
+                    "encounter_type",
+                    "patient_mrn",
+                    "patient_national_id",
+                    "patient_name_ar",
+                    "patient_name_en",
+                    "patient_phone",
+                    "patient_email",
+                    "patient_language",
+                    "patient_birth_date",
+                    "patient_gender",
+                    "department_code",
+                    "physician_license",
+                    "admitted_at",
+                    "discharged_at",
+                ]
+            ),
+            "recent_jobs": restrict(ImportJob.objects.filter(user=request.user, kind="import"), request.user)[:5],
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, "journeys/admin/encounter_import.html", context)
+
+    @method_decorator(require_POST)
+    def process_import(self, request, **kwargs):
+        """Confirm a checked import: reuses the stored check result, never re-reads the file."""
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+        form = ConfirmImportForm(request.POST)
+        if not form.is_valid():
+            raise PermissionDenied
+        job = get_object_or_404(restrict(ImportJob.objects.all(), request.user), pk=form.cleaned_data["job"])
+        try:
+            job = import_job_confirm(job=job, user=request.user, mode=form.cleaned_data.get("mode") or None)
+        except ValidationError as error:
+            for message in error.messages:
+                messages.error(request, message)
+        else:
+            if job.background:
+                messages.info(request, _("The import is running in the background; this page shows its progress."))
+            elif job.status == "done":
+                messages.success(
+                    request,
+                    _(
+                        "Import finished: %(new)d new, %(updated)d updated, %(unchanged)d unchanged, %(rejected)d rejected."
+                    )
+                    % {
+                        "new": job.new_count,
+                        "updated": job.updated_count,
+                        "unchanged": job.unchanged_count,
+                        "rejected": job.rejected_count,
+                    },
+                )
+            elif job.status == "failed":
+                messages.error(request, job.failure_reason)
+        return redirect(reverse("admin:journeys_importjob_change", args=[job.pk]))

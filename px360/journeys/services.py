@@ -1,0 +1,395 @@
+"""Writes of the journeys app: the encounter import and background exports.
+
+An import is an :class:`~px360.journeys.models.ImportJob` that goes
+``pending → validating → validated → running → done`` (or ``failed``). The
+check step (:func:`import_job_check`) reads and validates the whole file and
+stores the result; the confirm step (:func:`import_job_confirm` then
+:func:`import_job_run`) writes it without reading the file again. Large files
+run both steps as django-q2 jobs; the admin, the ``import_encounters``
+command and the benchmark all go through these functions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile, File
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from px360.core.access import user_is_global
+from px360.core.models import AuditAction
+from px360.core.services import audit_record
+
+from . import importer
+from .choices import ImportMode, JobKind, JobStatus
+from .models import Encounter, ImportJob
+
+logger = logging.getLogger(__name__)
+
+IMPORT_PERMISSION = "journeys.import_encounter"
+
+
+def background_threshold() -> int:
+    return int(getattr(settings, "PX360_IMPORT_BACKGROUND_BYTES", 2 * 1024 * 1024))
+
+
+def _media_path(name: str) -> Path:
+    return Path(settings.MEDIA_ROOT) / name
+
+
+def _plan_path(job: ImportJob) -> Path:
+    return _media_path(f"imports/{job.pk}/plan.pickle")
+
+
+class _Progress:
+    """Writes a job's progress where the status view can see it.
+
+    Outside a transaction (SQLite chunks, the check step) a plain UPDATE is
+    visible at once. Inside the one write transaction on PostgreSQL it would
+    not be, so progress goes through a second, autocommit connection; it only
+    touches non-key columns of the job row, which the import's own foreign
+    keys do not lock against, and gives up after a second rather than wait.
+    """
+
+    def __init__(self, job: ImportJob, start: int = 0, span: int = 100):
+        self.job_id = job.pk
+        self.start = start
+        self.span = span
+        self.side = None
+
+    def __call__(self, processed: int, total: int) -> None:
+        percent = self.start + int(self.span * min(processed, total) / max(total, 1))
+        values = {"processed_rows": processed, "progress": min(percent, 99)}
+        if connection.in_atomic_block and connection.vendor == "postgresql":
+            self._side_update(values)
+        else:
+            ImportJob.objects.filter(pk=self.job_id).update(**values)
+
+    def _side_update(self, values: dict) -> None:
+        try:
+            if self.side is None:
+                self.side = connections.create_connection(DEFAULT_DB_ALIAS)
+                self.side.ensure_connection()
+                with self.side.cursor() as cursor:
+                    cursor.execute("SET lock_timeout = '1s'")
+            table = self.side.ops.quote_name(ImportJob._meta.db_table)
+            with self.side.cursor() as cursor:
+                cursor.execute(
+                    f"UPDATE {table} SET processed_rows = %s, progress = %s WHERE id = %s",
+                    [values["processed_rows"], values["progress"], self.job_id],
+                )
+        except Exception:  # progress is best effort; the import must not fail for it
+            logger.warning("Could not record import progress", exc_info=True)
+
+    def close(self) -> None:
+        if self.side is not None:
+            self.side.close()
+            self.side = None
+
+
+def _check_permission(user) -> None:
+    if not (user and user.is_active and user.has_perm(IMPORT_PERMISSION)):
+        raise PermissionDenied(_("You do not have permission to import encounters."))
+
+
+def import_job_create(*, file, user, mode: str = ImportMode.ALL_OR_NOTHING, dry_run: bool = False, name: str = ""):
+    """Store an uploaded encounter file as a new import job (nothing is checked yet)."""
+    _check_permission(user)
+    if mode not in ImportMode.values:
+        raise ValidationError(_("Choose how to handle bad rows."))
+    name = Path(name or getattr(file, "name", "") or "encounters").name[:200]
+    job = ImportJob(
+        kind=JobKind.IMPORT,
+        user=user,
+        hospital_id=None if user_is_global(user) else user.hospital_id,
+        mode=mode,
+        dry_run=dry_run,
+        original_name=name,
+    )
+    digest = hashlib.sha256()
+    if hasattr(file, "chunks"):
+        for chunk in file.chunks():
+            digest.update(chunk)
+        file.seek(0)
+    else:
+        digest.update(file.read())
+        file.seek(0)
+    job.file_sha256 = digest.hexdigest()
+    suffix = ".xlsx" if name.lower().endswith(".xlsx") else ".csv"
+    job.file.save(f"upload{suffix}", file if isinstance(file, File) else File(file), save=False)
+    job.file_size = job.file.size
+    job.background = job.file_size > background_threshold()
+    job.save()
+    return job
+
+
+def _language_of(user) -> str:
+    return getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE
+
+
+def import_job_check(*, job: ImportJob) -> ImportJob:
+    """Read and validate the whole file; store the plan, the counts and every problem."""
+    claimed = ImportJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(
+        status=JobStatus.VALIDATING, started_at=timezone.now(), progress=0
+    )
+    if not claimed:  # already checked (a retried task): nothing to do
+        job.refresh_from_db()
+        return job
+    progress = _Progress(job, 0, 100)
+    try:
+        with translation.override(_language_of(job.user)):
+            plan, rejected_raw, row_errors = importer.build_plan(
+                path=Path(job.file.path), user=job.user, progress=progress
+            )
+            rejected_name = ""
+            if plan.rejected_rows:
+                rejected_name = f"imports/{job.pk}/rejected-rows.csv"
+                importer.write_rejected_rows(
+                    plan=plan, rejected_raw=rejected_raw, all_errors=row_errors, path=_media_path(rejected_name)
+                )
+        digest = importer.save_plan(plan, _plan_path(job))
+    except importer.ImportFileError as error:
+        return _fail(job, str(error))
+    except Exception as error:
+        logger.exception("Import check failed for job %s", job.pk)
+        return _fail(job, _("The file could not be checked: %(error)s") % {"error": error.__class__.__name__})
+    finally:
+        progress.close()
+    job.refresh_from_db()
+    counts = plan.counts
+    job.status = JobStatus.VALIDATED
+    job.plan_path = str(_plan_path(job).relative_to(settings.MEDIA_ROOT))
+    job.plan_digest = digest
+    job.total_rows = plan.total_rows
+    job.processed_rows = plan.total_rows
+    job.progress = 100
+    job.new_count = counts["new"]
+    job.updated_count = counts["updated"]
+    job.unchanged_count = counts["unchanged"]
+    job.rejected_count = counts["rejected"]
+    job.error_count = plan.error_count
+    job.errors = plan.errors
+    job.sample = plan.sample
+    job.summary = {"checked": counts}
+    if rejected_name:
+        job.output_file.name = rejected_name
+    job.save()
+    return job
+
+
+def _fail(job: ImportJob, reason: str, **extra) -> ImportJob:
+    job.refresh_from_db()
+    job.status = JobStatus.FAILED
+    job.failure_reason = reason
+    job.finished_at = timezone.now()
+    for key, value in extra.items():
+        setattr(job, key, value)
+    job.save()
+    return job
+
+
+def import_job_confirm(*, job: ImportJob, user, mode: str | None = None) -> ImportJob:
+    """The importer confirms a checked file: save it now, or queue it when it is large."""
+    _check_permission(user)
+    if job.user_id != user.pk and not user_is_global(user):
+        raise PermissionDenied(_("Only the person who uploaded this file can confirm it."))
+    if mode is not None and mode != job.mode:
+        if mode not in ImportMode.values:
+            raise ValidationError(_("Choose how to handle bad rows."))
+        ImportJob.objects.filter(pk=job.pk).update(mode=mode)
+        job.mode = mode
+    if not job.can_confirm:
+        if job.rejected_count:
+            raise ValidationError(
+                _("%(count)d rows have problems: fix the file, or choose to import the valid rows only.")
+                % {"count": job.rejected_count}
+            )
+        raise ValidationError(_("This import cannot be confirmed in its current state."))
+    if job.background:
+        from django_q.tasks import async_task
+
+        transaction.on_commit(
+            lambda: async_task("px360.journeys.tasks.import_run", str(job.pk), task_name=f"import-run-{job.pk}")
+        )
+        return job
+    return import_job_run(job=job)
+
+
+def import_job_run(*, job: ImportJob) -> ImportJob:
+    """Write a checked import. Uses the stored plan; checks the file again only if the plan is gone."""
+    claimed = ImportJob.objects.filter(pk=job.pk, status=JobStatus.VALIDATED, dry_run=False).update(
+        status=JobStatus.RUNNING, progress=0, processed_rows=0
+    )
+    job.refresh_from_db()
+    if not claimed:  # a second click or a retried task: the first one does the work
+        return job
+    plan = importer.load_plan(_media_path(job.plan_path), job.plan_digest) if job.plan_path else None
+    if plan is None or not _file_unchanged(job):
+        # The stored plan is missing or does not match: check the file again.
+        with translation.override(_language_of(job.user)):
+            plan, _raw, _errors = importer.build_plan(path=Path(job.file.path), user=job.user)
+        if plan.rejected_rows and job.mode == ImportMode.ALL_OR_NOTHING:
+            return _fail(job, _("The file has problems now that it did not have when it was checked."))
+    progress = _Progress(job, 0, 100)
+    committed = {"rows": 0}
+
+    def on_commit_chunk(rows):
+        committed["rows"] = rows
+        ImportJob.objects.filter(pk=job.pk).update(committed_rows=rows)
+
+    try:
+        counts = importer.apply_plan(
+            plan=plan, user=job.user, job=job, progress=progress, on_commit_chunk=on_commit_chunk
+        )
+    except Exception as error:
+        logger.exception("Import failed for job %s", job.pk)
+        if committed["rows"]:
+            reason = _(
+                "The import stopped with a database error (%(error)s). The first %(rows)d rows were saved in "
+                "whole chunks before it stopped; import the file again to finish (saved rows will show as unchanged)."
+            ) % {"error": error.__class__.__name__, "rows": committed["rows"]}
+        else:
+            reason = _("The import stopped with a database error (%(error)s); nothing was saved.") % {
+                "error": error.__class__.__name__
+            }
+        return _fail(job, reason, committed_rows=committed["rows"])
+    finally:
+        progress.close()
+    job.refresh_from_db()
+    job.status = JobStatus.DONE
+    job.progress = 100
+    job.processed_rows = job.total_rows
+    job.new_count = counts["new"]
+    job.updated_count = counts["updated"]
+    job.unchanged_count = counts["unchanged"]
+    job.rejected_count = counts["rejected"]
+    job.committed_rows = len(plan.encounters)
+    job.summary = {**job.summary, "saved": counts}
+    job.finished_at = timezone.now()
+    job.save()
+    audit_record(
+        action=AuditAction.IMPORT,
+        actor=job.user,
+        obj=job,
+        model=Encounter,
+        hospital=job.hospital,
+        row_count=counts["new"] + counts["updated"],
+        details={
+            "file": job.original_name,
+            "sha256": job.file_sha256,
+            "mode": job.mode,
+            "new": counts["new"],
+            "updated": counts["updated"],
+            "unchanged": counts["unchanged"],
+            "rejected": counts["rejected"],
+            "patients": counts["patients"],
+        },
+    )
+    return job
+
+
+def _file_unchanged(job: ImportJob) -> bool:
+    digest = hashlib.sha256()
+    with job.file.open("rb") as handle:
+        for chunk in iter(lambda: handle.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest() == job.file_sha256
+
+
+def import_job_start(*, job: ImportJob) -> ImportJob:
+    """Check a new job now, or queue the check when the file is large."""
+    if job.background:
+        from django_q.tasks import async_task
+
+        transaction.on_commit(
+            lambda: async_task("px360.journeys.tasks.import_check", str(job.pk), task_name=f"import-check-{job.pk}")
+        )
+        return job
+    return import_job_check(job=job)
+
+
+def encounter_import(*, file, user, mode: str = ImportMode.ALL_OR_NOTHING, dry_run: bool = False, name: str = ""):
+    """Check and (unless ``dry_run``) save an encounter file in one go: the command line and the benchmark.
+
+    Returns the job; ``job.status`` is ``done`` only when the file was imported.
+    """
+    job = import_job_create(file=file, user=user, mode=mode, dry_run=dry_run, name=name)
+    job = import_job_check(job=job)
+    if dry_run or job.status != JobStatus.VALIDATED or not job.can_confirm:
+        return job
+    return import_job_run(job=job)
+
+
+# --- exports ---------------------------------------------------------------------
+
+
+def export_job_create(*, user, model_label: str, export_format: str, query: dict, fields: list | None) -> ImportJob:
+    """Queue a large export; the user downloads it from the job page when it is ready."""
+    job = ImportJob.objects.create(
+        kind=JobKind.EXPORT,
+        user=user,
+        hospital_id=None if user_is_global(user) else user.hospital_id,
+        model_label=model_label,
+        export_format=export_format,
+        export_query={"params": query, "fields": fields},
+        background=True,
+    )
+    from django_q.tasks import async_task
+
+    transaction.on_commit(
+        lambda: async_task("px360.journeys.tasks.export_run", str(job.pk), task_name=f"export-{job.pk}")
+    )
+    return job
+
+
+def export_job_run(*, job: ImportJob) -> ImportJob:
+    """Write a queued export with the same admin queryset (scope, filters, search) the user saw."""
+    from django.apps import apps
+    from django.contrib import admin
+    from django.test import RequestFactory
+
+    claimed = ImportJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(
+        status=JobStatus.RUNNING, started_at=timezone.now()
+    )
+    job.refresh_from_db()
+    if not claimed:
+        return job
+    try:
+        model = apps.get_model(job.model_label)
+        model_admin = admin.site._registry[model]
+        request = RequestFactory().get("/", job.export_query.get("params") or {})
+        request.user = job.user
+        formats = {fmt().get_title(): fmt for fmt in model_admin.get_export_formats()}
+        file_format = formats[job.export_format]()
+        queryset = model_admin.get_export_queryset(request)
+        resource = model_admin.get_export_resource_classes(request)[0](user=job.user)
+        with translation.override(_language_of(job.user)):
+            dataset = resource.export(queryset=queryset, export_fields=job.export_query.get("fields") or None)
+            data = file_format.export_data(dataset)
+        if not file_format.is_binary():
+            data = data.encode(getattr(model_admin, "to_encoding", None) or "utf-8-sig")
+        filename = f"{model._meta.model_name}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
+        job.output_file.save(filename, ContentFile(data), save=False)
+    except Exception as error:
+        logger.exception("Export failed for job %s", job.pk)
+        return _fail(job, _("The export failed: %(error)s") % {"error": error.__class__.__name__})
+    job.status = JobStatus.DONE
+    job.progress = 100
+    job.total_rows = job.processed_rows = len(dataset)
+    job.finished_at = timezone.now()
+    job.save()
+    audit_record(
+        action=AuditAction.EXPORT,
+        actor=job.user,
+        model=model,
+        hospital=job.hospital,
+        row_count=len(dataset),
+        details={"format": job.export_format, "filters": job.export_query.get("params") or {}, "background": True},
+    )
+    return job

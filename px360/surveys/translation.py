@@ -1,0 +1,22 @@
+"""Translated fields and history registration for surveys (history after translation, trap 1)."""
+
+from modeltranslation.translator import TranslationOptions, register
+from simple_history import register as register_history
+
+from .models import GuardianContact, SurveyInstance, SurveyPolicy, SurveyQuestion, SurveyResponse, SurveyTemplate
+
+
+@register(SurveyTemplate)
+class SurveyTemplateTranslation(TranslationOptions):
+    fields = ("name", "intro", "thank_you")
+    required_languages = {"ar": ("name",), "en": ("name",)}
+
+
+@register(SurveyQuestion)
+class SurveyQuestionTranslation(TranslationOptions):
+    fields = ("text",)
+    required_languages = ("ar", "en")
+
+
+for model in (SurveyTemplate, SurveyQuestion, SurveyPolicy, GuardianContact, SurveyInstance, SurveyResponse):
+    register_history(model, excluded_fields=["updated_at"])
