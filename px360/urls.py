@@ -10,6 +10,9 @@ admin.site.site_url = None
 urlpatterns = [
     path("health/", health, name="health"),
     path("api/integrations/", include("px360.integrations.urls")),
+    # The public survey page picks the patient's language itself (with a
+    # switch), so it stays outside i18n_patterns.
+    path("s/", include("px360.surveys.public_urls")),
     # The language switcher posts here; outside i18n_patterns, or every admin
     # page fails with NoReverseMatch.
     path("i18n/", include("django.conf.urls.i18n")),

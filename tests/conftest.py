@@ -1,10 +1,12 @@
+import json
+
 import pytest
 from django_q.conf import Conf
 
 from px360.accounts.roles import RoleCode
 from px360.accounts.services import create_default_roles
 
-from .factories import DepartmentFactory, HospitalFactory, PatientFactory, UserFactory
+from .factories import DepartmentFactory, HospitalFactory, PatientFactory, PhysicianFactory, UserFactory
 
 PASSWORD = "correct-horse-battery"
 
@@ -69,3 +71,39 @@ def patient_a(hospital_a):
 @pytest.fixture
 def patient_b(hospital_b):
     return PatientFactory(hospital=hospital_b)
+
+
+@pytest.fixture
+def his(db, hospital_a, hospital_b):
+    """A source allowed to send for hospital A, with its departments and physician."""
+    from px360.integrations.models import IntegrationSource
+    from px360.integrations.services import api_key_create
+    from px360.journeys.library import load_journey_templates
+
+    load_journey_templates()
+    DepartmentFactory(hospital=hospital_a, code="MED")
+    PhysicianFactory(hospital=hospital_a, license_number="LIC00001")
+    source = IntegrationSource.objects.create(code="his-a", name="HIS A")
+    source.hospitals.add(hospital_a)
+    api_key, key = api_key_create(source=source)
+    return {"source": source, "api_key": api_key, "key": key}
+
+
+@pytest.fixture
+def send(client, his, django_capture_on_commit_callbacks):
+    """POST one message to the intake endpoint; queued processing runs at commit."""
+
+    def post(body, *, hl7=False, key=None, **extra):
+        content_type = "application/hl7-v2" if hl7 else "application/json"
+        if not hl7 and not isinstance(body, str | bytes):
+            body = json.dumps(body)
+        with django_capture_on_commit_callbacks(execute=True):
+            return client.post(
+                "/api/integrations/events/",
+                data=body,
+                content_type=content_type,
+                HTTP_AUTHORIZATION=f"Api-Key {key or his['key']}",
+                **extra,
+            )
+
+    return post

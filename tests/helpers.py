@@ -29,4 +29,4 @@ def export_rows(client, model, file_format="csv", query=""):
     from openpyxl import load_workbook
 
     sheet = load_workbook(io.BytesIO(content), read_only=True).active
-    return 200, [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]
+    return 200, [list(row) for row in sheet.iter_rows(values_only=True)]

@@ -7,6 +7,10 @@ DEMO_LOADER_PATHS = [
     "px360.organizations.demo.load_organizations",
     "px360.journeys.library.load_journey_templates",
     "px360.accounts.demo.load_role_users",
+    # After the journey templates (it attaches surveys to their stages) and
+    # before the demo encounters (whose completed stages then invite).
+    "px360.surveys.demo.load_surveys",
+    "px360.journeys.demo.load_demo_encounters",
 ]
 
 

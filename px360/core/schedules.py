@@ -23,6 +23,13 @@ class JobSchedule:
 
 SCHEDULES = [
     JobSchedule(name="core.heartbeat", func="px360.core.tasks.heartbeat", schedule_type=Schedule.MINUTES, minutes=1),
+    JobSchedule(name="surveys.run_due", func="px360.surveys.tasks.run_due", schedule_type=Schedule.MINUTES, minutes=1),
+    JobSchedule(
+        name="notifications.send_due",
+        func="px360.notifications.tasks.send_due",
+        schedule_type=Schedule.MINUTES,
+        minutes=1,
+    ),
 ]
 
 

@@ -178,7 +178,9 @@ def parse_adt(text: str) -> HISEvent:
         try:
             birth_date = _parse_date(birth_raw)
         except ValueError:
-            problems.append(_("%(field)s is not an HL7 date/time: “%(value)s”.") % {"field": "PID-7", "value": birth_raw})
+            problems.append(
+                _("%(field)s is not an HL7 date/time: “%(value)s”.") % {"field": "PID-7", "value": birth_raw}
+            )
     phone_field = (message.repetitions("PID", 13) or [""])[0]
     phone = message.component(phone_field, 1) or message.component(phone_field, 12)
     language = _LANGUAGES.get(message.get("PID", 15).upper(), "")

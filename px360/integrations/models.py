@@ -48,11 +48,17 @@ class ApiKey(BaseModel):
     hash adds nothing); the full key is shown once, when it is created.
     """
 
-    source = models.ForeignKey(IntegrationSource, verbose_name=_("source"), on_delete=models.CASCADE, related_name="keys")
+    source = models.ForeignKey(
+        IntegrationSource, verbose_name=_("source"), on_delete=models.CASCADE, related_name="keys"
+    )
     prefix = models.CharField(_("key prefix"), max_length=16, unique=True)
     key_hash = models.CharField(max_length=64, editable=False)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("created by"), null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
@@ -91,7 +97,11 @@ class InboundEvent(BaseModel):
     format = models.CharField(_("format"), max_length=8, choices=EventFormat.choices)
     event_type = models.CharField(_("event type"), max_length=10, blank=True, db_index=True)
     hospital = models.ForeignKey(
-        "organizations.Hospital", verbose_name=_("hospital"), null=True, blank=True, on_delete=models.SET_NULL,
+        "organizations.Hospital",
+        verbose_name=_("hospital"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     encounter_number = models.CharField(_("encounter number"), max_length=40, blank=True, db_index=True)
@@ -106,7 +116,11 @@ class InboundEvent(BaseModel):
     received_at = models.DateTimeField(_("received at"), auto_now_add=True, db_index=True)
     processed_at = models.DateTimeField(_("processed at"), null=True, blank=True)
     encounter = models.ForeignKey(
-        "journeys.Encounter", verbose_name=_("encounter"), null=True, blank=True, on_delete=models.SET_NULL,
+        "journeys.Encounter",
+        verbose_name=_("encounter"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="inbound_events",
     )
 

@@ -55,7 +55,10 @@ def validate_event(data) -> tuple[HISEvent | None, list[dict]]:
             problems.append(_problem(name, _("At most %(count)d characters.") % {"count": max_length}))
     if isinstance(data.get("event_type"), str) and data["event_type"] and data["event_type"] not in SUPPORTED_EVENTS:
         problems.append(
-            _problem("event_type", _("Unsupported event type; use one of %(types)s.") % {"types": ", ".join(sorted(SUPPORTED_EVENTS))})
+            _problem(
+                "event_type",
+                _("Unsupported event type; use one of %(types)s.") % {"types": ", ".join(sorted(SUPPORTED_EVENTS))},
+            )
         )
     if data.get("encounter_type") and data.get("encounter_type") not in ENCOUNTER_TYPES:
         problems.append(_problem("encounter_type", _("Use EMS, INPATIENT or OPD.")))
@@ -180,9 +183,18 @@ def openapi_document(base_url: str = "") -> dict:
                         },
                     },
                     "responses": {
-                        "202": {"description": "Stored and queued", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}}},
-                        "200": {"description": "Already received (same message id); nothing new done", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}}},
-                        "400": {"description": "Malformed; stored as rejected", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problems"}}}},
+                        "202": {
+                            "description": "Stored and queued",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}},
+                        },
+                        "200": {
+                            "description": "Already received (same message id); nothing new done",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Accepted"}}},
+                        },
+                        "400": {
+                            "description": "Malformed; stored as rejected",
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problems"}}},
+                        },
                         "401": {"description": "Missing, unknown or revoked key"},
                         "403": {"description": "Hospital outside the key's scope"},
                         "413": {"description": "Body too large"},

@@ -45,9 +45,7 @@ def api_key_create(*, source: IntegrationSource, by=None, request=None) -> tuple
         prefix = secrets.token_hex(4)
     key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     api_key = ApiKey.objects.create(source=source, prefix=prefix, key_hash=_hash(key), created_by=by)
-    audit_record(
-        action=AuditAction.API_KEY_CREATED, request=request, actor=by, obj=source, details={"prefix": prefix}
-    )
+    audit_record(action=AuditAction.API_KEY_CREATED, request=request, actor=by, obj=source, details={"prefix": prefix})
     return api_key, key
 
 
@@ -139,7 +137,9 @@ def event_receive(*, api_key: ApiKey, body: bytes, content_type: str) -> Receipt
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
-        return _reject(api_key, fmt, body.decode("utf-8", "replace"), "", _problem_list([_("The body is not UTF-8 text.")]))
+        return _reject(
+            api_key, fmt, body.decode("utf-8", "replace"), "", _problem_list([_("The body is not UTF-8 text.")])
+        )
 
     header: dict = {}
     if is_hl7:
@@ -147,13 +147,19 @@ def event_receive(*, api_key: ApiKey, body: bytes, content_type: str) -> Receipt
             header = read_header(text)
             his_event = parse_adt(text)
         except HL7Error as error:
-            return _reject(api_key, fmt, text, error.control_id, _problem_list(error.problems), header=header or error.header)
+            return _reject(
+                api_key, fmt, text, error.control_id, _problem_list(error.problems), header=header or error.header
+            )
     else:
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
             return _reject(
-                api_key, fmt, text, "", _problem_list([_("The body is not valid JSON: %(error)s") % {"error": error.msg}])
+                api_key,
+                fmt,
+                text,
+                "",
+                _problem_list([_("The body is not valid JSON: %(error)s") % {"error": error.msg}]),
             )
         his_event, problems = validate_event(data)
         if problems:
@@ -193,9 +199,7 @@ def event_receive(*, api_key: ApiKey, body: bytes, content_type: str) -> Receipt
 
 def _accepted(source, message_id):
     return (
-        InboundEvent.objects.filter(source=source, message_id=message_id)
-        .exclude(status=EventStatus.REJECTED)
-        .first()
+        InboundEvent.objects.filter(source=source, message_id=message_id).exclude(status=EventStatus.REJECTED).first()
     )
 
 

@@ -60,7 +60,9 @@ def intake(request):
         return _answer(request, receipt.status, ack_code="AA", body=body, header=receipt.hl7_header)
     code = "AR" if receipt.status == 403 else "AE"
     body = {"status": "error", "event_id": str(receipt.event.pk), "problems": receipt.problems}
-    return _answer(request, receipt.status, ack_code=code, problems=receipt.problems, body=body, header=receipt.hl7_header)
+    return _answer(
+        request, receipt.status, ack_code=code, problems=receipt.problems, body=body, header=receipt.hl7_header
+    )
 
 
 @require_GET

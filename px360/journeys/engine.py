@@ -161,9 +161,11 @@ def journey_start(*, encounter: Encounter, at: datetime | None = None) -> Journe
     When the encounter changed type (an ED visit admitted, A06), the old
     journey is closed as superseded and a journey of the new type starts.
     """
-    active = encounter.journeys.filter(status__in=[JourneyStatus.ACTIVE, JourneyStatus.COMPLETED]).order_by(
-        "-started_at"
-    ).first()
+    active = (
+        encounter.journeys.filter(status__in=[JourneyStatus.ACTIVE, JourneyStatus.COMPLETED])
+        .order_by("-started_at")
+        .first()
+    )
     if active is not None and active.journey_type == encounter.encounter_type:
         return active
     template = template_for(hospital_id=encounter.hospital_id, journey_type=encounter.encounter_type)
@@ -214,11 +216,15 @@ def _revert_stages(journey: JourneyInstance, original_event: str, cancel_event: 
 def _upsert_patient(hospital: Hospital, data) -> Patient:
     if not data.mrn:
         raise JourneyError(_("The patient MRN is missing."))
-    patient = Patient.objects.filter(hospital=hospital, mrn=data.mrn).first() or Patient(hospital=hospital, mrn=data.mrn)
+    patient = Patient.objects.filter(hospital=hospital, mrn=data.mrn).first() or Patient(
+        hospital=hospital, mrn=data.mrn
+    )
     changes = {}
     if data.national_id:
         if not national_id_is_valid(data.national_id):
-            raise JourneyError(_("“%(value)s” is not a valid Saudi national ID or iqama number.") % {"value": data.national_id})
+            raise JourneyError(
+                _("“%(value)s” is not a valid Saudi national ID or iqama number.") % {"value": data.national_id}
+            )
         changes["national_id"] = data.national_id
     if data.phone:
         try:
@@ -294,9 +300,7 @@ def _apply(event: HISEvent, inbound_event) -> Encounter:
     source = EncounterSource.HL7 if getattr(inbound_event, "format", "") == "hl7" else EncounterSource.API
 
     encounter = (
-        Encounter.objects.select_for_update()
-        .filter(hospital=hospital, encounter_number=event.encounter_number)
-        .first()
+        Encounter.objects.select_for_update().filter(hospital=hospital, encounter_number=event.encounter_number).first()
     )
     if encounter is None:
         if event.event_type not in CREATING_EVENTS:
@@ -322,8 +326,10 @@ def _apply(event: HISEvent, inbound_event) -> Encounter:
             _upsert_patient(hospital, event.patient)
         values = _encounter_values(hospital, event)
         if event.event_type in ADMIT_EVENTS:
-            values["encounter_type"] = EncounterType.INPATIENT if event.event_type == "A06" else values.get(
-                "encounter_type", EncounterType.INPATIENT
+            values["encounter_type"] = (
+                EncounterType.INPATIENT
+                if event.event_type == "A06"
+                else values.get("encounter_type", EncounterType.INPATIENT)
             )
         if event.event_type not in DISCHARGE_EVENTS and event.event_type not in UPDATE_EVENTS:
             values.pop("discharged_at", None)
@@ -362,7 +368,10 @@ def _apply_cancellation(encounter: Encounter, event: HISEvent, reference: str) -
         if event.event_type == "A11":
             for stage in journey.stages.filter(status=StageStatus.PENDING):
                 stage_transition(
-                    stage=stage, status=StageStatus.CANCELLED, event_type="A11", reference=reference,
+                    stage=stage,
+                    status=StageStatus.CANCELLED,
+                    event_type="A11",
+                    reference=reference,
                     note=_("Admission cancelled"),
                 )
             journey.status = JourneyStatus.CANCELLED
@@ -427,7 +436,9 @@ def sync_encounters(*, encounter_ids: list, reference: str = "") -> dict:
         return counts
     hospital_ids = {e.hospital_id for e in encounters}
     templates = list(
-        JourneyTemplate.objects.filter(is_active=True).filter(Q(hospital_id__in=hospital_ids) | Q(hospital__isnull=True))
+        JourneyTemplate.objects.filter(is_active=True).filter(
+            Q(hospital_id__in=hospital_ids) | Q(hospital__isnull=True)
+        )
     )
     stage_templates = defaultdict(list)
     for stage in JourneyStageTemplate.objects.filter(template__in=templates).order_by("order"):
@@ -449,7 +460,9 @@ def sync_encounters(*, encounter_ids: list, reference: str = "") -> dict:
             continue
         if encounter.status == EncounterStatus.CANCELLED:
             continue
-        template = template_for(hospital_id=encounter.hospital_id, journey_type=encounter.encounter_type, templates=templates)
+        template = template_for(
+            hospital_id=encounter.hospital_id, journey_type=encounter.encounter_type, templates=templates
+        )
         if template is None:
             continue
         new_journeys.append(

@@ -131,7 +131,9 @@ class JourneyStageTemplate(BaseModel):
         known = {code for code, _label in STAGE_EVENT_CHOICES}
         unknown = [event for event in self.completes_on or [] if event not in known]
         if unknown:
-            raise ValidationError({"completes_on": _("Unknown event types: %(events)s.") % {"events": ", ".join(unknown)}})
+            raise ValidationError(
+                {"completes_on": _("Unknown event types: %(events)s.") % {"events": ", ".join(unknown)}}
+            )
 
 
 class JourneyInstance(BaseModel):
@@ -207,7 +209,9 @@ class JourneyStageInstance(BaseModel):
     )
     status = models.CharField(_("status"), max_length=10, choices=StageStatus.choices, default=StageStatus.PENDING)
     completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
-    event_type = models.CharField(_("event"), max_length=10, blank=True, help_text=_("The event that last changed this stage."))
+    event_type = models.CharField(
+        _("event"), max_length=10, blank=True, help_text=_("The event that last changed this stage.")
+    )
     event_reference = models.CharField(
         _("event reference"), max_length=120, blank=True, help_text=_("Message ID or import that changed this stage.")
     )

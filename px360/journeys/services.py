@@ -273,6 +273,8 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
     job.summary = {**job.summary, "saved": counts}
     job.finished_at = timezone.now()
     job.save()
+    if counts["new"] or counts["updated"]:
+        _queue_journeys(job)
     audit_record(
         action=AuditAction.IMPORT,
         actor=job.user,
@@ -292,6 +294,31 @@ def import_job_run(*, job: ImportJob) -> ImportJob:
         },
     )
     return job
+
+
+def _queue_journeys(job: ImportJob) -> None:
+    """Imported encounters reach the journey engine after the import commits."""
+    from django_q.tasks import async_task
+
+    transaction.on_commit(
+        lambda: async_task("px360.journeys.tasks.journeys_for_import", str(job.pk), task_name=f"journeys-{job.pk}")
+    )
+
+
+JOURNEY_BATCH = 500
+
+
+def journeys_for_import(*, job: ImportJob) -> dict:
+    """Start journeys (and complete discharge stages) for what an import wrote, in batches."""
+    from .engine import sync_encounters
+
+    totals = {"journeys_started": 0, "stages_completed": 0}
+    ids = list(Encounter.objects.filter(import_job=job).order_by("pk").values_list("pk", flat=True))
+    for start in range(0, len(ids), JOURNEY_BATCH):
+        counts = sync_encounters(encounter_ids=ids[start : start + JOURNEY_BATCH], reference=f"import {job.pk}")
+        for key in totals:
+            totals[key] += counts[key]
+    return totals
 
 
 def _file_unchanged(job: ImportJob) -> bool:

@@ -6,6 +6,7 @@ update, so a retried task does nothing twice.
 """
 
 from .models import ImportJob
+from . import services
 from .services import export_job_run, import_job_check, import_job_run
 
 
@@ -28,3 +29,10 @@ def export_run(job_id: str) -> str:
     if job is None:
         return "missing"
     return export_job_run(job=job).status
+
+
+def journeys_for_import(job_id: str) -> dict:
+    job = ImportJob.objects.filter(pk=job_id).first()
+    if job is None:
+        return {}
+    return services.journeys_for_import(job=job)

@@ -1,3 +1,5 @@
+import io
+
 import pytest
 from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
@@ -6,7 +8,7 @@ from django.urls import reverse
 
 from px360.accounts.models import Role
 from px360.accounts.roles import ROLES, RoleCode, permissions_for
-from px360.accounts.services import create_default_roles, user_set_roles
+from px360.accounts.services import user_set_roles
 
 pytestmark = pytest.mark.django_db
 
@@ -14,18 +16,24 @@ pytestmark = pytest.mark.django_db
 def test_eight_roles_with_their_levels_and_bilingual_names(roles):
     levels = {code: role.level for code, role in roles.items()}
     assert levels == {
-        "px_admin": 100, "hospital_admin": 80, "department_manager": 60, "px_coordinator": 50,
-        "physician": 40, "nurse": 30, "staff": 20, "viewer": 10,
+        "px_admin": 100,
+        "hospital_admin": 80,
+        "department_manager": 60,
+        "px_coordinator": 50,
+        "physician": 40,
+        "nurse": 30,
+        "staff": 20,
+        "viewer": 10,
     }
     for role in roles.values():
         assert role.name_ar and role.name_en and role.name_ar != role.name_en
 
 
 def test_create_default_roles_is_idempotent_and_restores_the_table(roles):
-    call_command("create_default_roles", stdout=open("/dev/null", "w"))
+    call_command("create_default_roles", stdout=io.StringIO())
     viewer = Role.objects.get(code=RoleCode.VIEWER)
     viewer.group.permissions.clear()
-    call_command("create_default_roles", stdout=open("/dev/null", "w"))
+    call_command("create_default_roles", stdout=io.StringIO())
     assert Role.objects.count() == 8
     assert Group.objects.filter(name__startswith="role:").count() == 8
     granted = {(p.content_type.app_label, p.codename) for p in viewer.group.permissions.all()}
@@ -50,7 +58,9 @@ def test_nobody_hands_out_a_role_at_or_above_their_own(make_user, hospital_a, ho
     assert list(target.roles.values_list("code", flat=True)) == ["nurse"]
 
 
-def test_user_form_offers_only_assignable_roles_and_no_superuser_switch(client, hospital_admin_a, make_user, hospital_a):
+def test_user_form_offers_only_assignable_roles_and_no_superuser_switch(
+    client, hospital_admin_a, make_user, hospital_a
+):
     target = make_user(RoleCode.STAFF, hospital=hospital_a)
     client.force_login(hospital_admin_a)
     response = client.get(reverse("admin:accounts_user_change", args=[target.pk]))
@@ -66,9 +76,16 @@ def test_hospital_admin_creates_a_user_in_their_hospital(client, hospital_admin_
     response = client.post(
         reverse("admin:accounts_user_add"),
         {
-            "username": "new_nurse", "password1": "Very-long-passphrase-42", "password2": "Very-long-passphrase-42",
-            "usable_password": "true", "first_name": "Nora", "last_name": "A", "email": "",
-            "hospital": str(hospital_a.pk), "phone": "", "preferred_language": "ar",
+            "username": "new_nurse",
+            "password1": "Very-long-passphrase-42",
+            "password2": "Very-long-passphrase-42",
+            "usable_password": "true",
+            "first_name": "Nora",
+            "last_name": "A",
+            "email": "",
+            "hospital": str(hospital_a.pk),
+            "phone": "",
+            "preferred_language": "ar",
             "roles": [str(roles["nurse"].pk)],
         },
     )

@@ -13,9 +13,7 @@ PASSWORD = "correct-horse-battery"
 
 
 def login(client, username, password, ip="10.0.0.5"):
-    return client.post(
-        reverse("admin:login"), {"username": username, "password": password}, REMOTE_ADDR=ip
-    )
+    return client.post(reverse("admin:login"), {"username": username, "password": password}, REMOTE_ADDR=ip)
 
 
 def test_five_failures_lock_the_username_from_that_address(client, hospital_admin_a, settings):

@@ -95,9 +95,15 @@ def test_role_changes_are_audited(client, roles, superuser, make_user, hospital_
     response = client.post(
         reverse("admin:accounts_user_change", args=[user.pk]),
         {
-            "username": "promoted", "first_name": "", "last_name": "", "email": "",
-            "hospital": str(hospital_a.pk), "phone": "", "preferred_language": "ar",
-            "roles": [str(nurse.pk)], "is_active": "on",
+            "username": "promoted",
+            "first_name": "",
+            "last_name": "",
+            "email": "",
+            "hospital": str(hospital_a.pk),
+            "phone": "",
+            "preferred_language": "ar",
+            "roles": [str(nurse.pk)],
+            "is_active": "on",
         },
     )
     assert response.status_code == 302, response.content.decode()[:2000]

@@ -19,7 +19,10 @@ def coordinator_a(make_user, hospital_a):
 
 
 def test_a_grant_widens_scope_by_exactly_one_object(client, coordinator_a, hospital_b):
-    shared, other = PatientFactory(hospital=hospital_b, mrn="SHARED1"), PatientFactory(hospital=hospital_b, mrn="OTHER1")
+    shared, other = (
+        PatientFactory(hospital=hospital_b, mrn="SHARED1"),
+        PatientFactory(hospital=hospital_b, mrn="OTHER1"),
+    )
     assign_perm("organizations.view_patient", coordinator_a, shared)
     client.force_login(coordinator_a)
 
@@ -36,8 +39,14 @@ def test_a_view_grant_does_not_allow_changes(client, coordinator_a, hospital_b):
     client.force_login(coordinator_a)
     response = client.post(
         reverse("admin:organizations_patient_change", args=[shared.pk]),
-        {"hospital": str(hospital_b.pk), "mrn": "SHARED2", "name_en": "After", "gender": "U",
-         "preferred_language": "ar", "preferred_channel": "sms"},
+        {
+            "hospital": str(hospital_b.pk),
+            "mrn": "SHARED2",
+            "name_en": "After",
+            "gender": "U",
+            "preferred_language": "ar",
+            "preferred_channel": "sms",
+        },
     )
     assert response.status_code == 403
     shared.refresh_from_db()
@@ -92,12 +101,13 @@ def test_grant_screens_refuse_users_and_objects_of_another_hospital(client, hosp
     patient_b = PatientFactory(hospital=hospital_b)
     own_patient = PatientFactory(hospital=hospital_admin_a.hospital)
     client.force_login(hospital_admin_a)
-    assert client.get(
-        reverse("admin:organizations_patient_permissions", args=[patient_b.pk])
-    ).status_code == 404
-    assert client.get(
-        reverse("admin:organizations_patient_permissions_manage_user", args=[own_patient.pk, outsider.pk])
-    ).status_code == 404
+    assert client.get(reverse("admin:organizations_patient_permissions", args=[patient_b.pk])).status_code == 404
+    assert (
+        client.get(
+            reverse("admin:organizations_patient_permissions_manage_user", args=[own_patient.pk, outsider.pk])
+        ).status_code
+        == 404
+    )
     # The user picker does not find users outside scope, nor the granter.
     response = client.post(
         reverse("admin:organizations_patient_permissions", args=[own_patient.pk]),

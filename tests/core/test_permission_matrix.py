@@ -10,12 +10,19 @@ from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
 
 from px360.accounts.models import User
-from px360.accounts.roles import PERMISSION_TABLE, RoleCode, _ORDER
+from px360.accounts.roles import _ORDER, PERMISSION_TABLE, RoleCode
 from px360.core.models import AuditAction
 from px360.core.services import audit_record
 from px360.organizations.models import Department, Employee, Hospital, Patient, Physician
 
-from ..factories import DepartmentFactory, EmployeeFactory, HospitalFactory, PatientFactory, PhysicianFactory, UserFactory
+from ..factories import (
+    DepartmentFactory,
+    EmployeeFactory,
+    HospitalFactory,
+    PatientFactory,
+    PhysicianFactory,
+    UserFactory,
+)
 from ..helpers import export_rows
 
 pytestmark = pytest.mark.django_db
@@ -34,7 +41,10 @@ def world(roles):
     users = {}
     for code in RoleCode:
         users[code] = UserFactory(
-            username=f"a_{code.value}", role=code.value, hospital=a, department=ward_a if code == RoleCode.NURSE else dept_a
+            username=f"a_{code.value}",
+            role=code.value,
+            hospital=a,
+            department=ward_a if code == RoleCode.NURSE else dept_a,
         )
     user_b = UserFactory(username=f"{MARK.lower()}_user", role=RoleCode.HOSPITAL_ADMIN, hospital=b, department=dept_b)
     records_b = {

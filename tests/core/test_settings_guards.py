@@ -19,9 +19,7 @@ def run_settings(env_overrides, *args):
     env.update({"DJANGO_SETTINGS_MODULE": "px360.settings", "PX360_VAR_DIR": "/tmp/px360-settings-test"})
     env.update(env_overrides)
     command = args or ("-c", "import django; django.setup()")
-    return subprocess.run(
-        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
 
 
 PRODUCTION = {

@@ -7,7 +7,9 @@ import pytest
 from django.utils import translation
 
 PO = Path(__file__).resolve().parents[2] / "locale" / "ar" / "LC_MESSAGES" / "django.po"
-UNFOLD_MISSING = Path(__file__).resolve().parents[3] / "shared" / "data" / "unfold-0.110-msgids-missing-from-django-ar.txt"
+UNFOLD_MISSING = (
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "unfold-0.110-msgids-missing-from-django-ar.txt"
+)
 
 
 def test_arabic_catalogue_has_no_untranslated_or_fuzzy_entries():

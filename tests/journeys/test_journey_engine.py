@@ -7,14 +7,15 @@ from px360.integrations.models import InboundEvent
 from px360.journeys.journey_models import JourneyStageTemplate, JourneyTemplate
 from px360.journeys.models import Encounter, JourneyInstance
 
-from ..integrations.conftest import his, send  # noqa: F401
 from ..integrations.messages import adt
 
 pytestmark = pytest.mark.django_db
 
 
 def stages(encounter_number):
-    journey = JourneyInstance.objects.filter(encounter__encounter_number=encounter_number).order_by("-started_at").first()
+    journey = (
+        JourneyInstance.objects.filter(encounter__encounter_number=encounter_number).order_by("-started_at").first()
+    )
     return journey, {stage.code: stage.status for stage in journey.stages.all()}
 
 
@@ -22,8 +23,12 @@ def test_original_acceptance_opd_template_instance_and_stage_completion(send, ho
     template = JourneyTemplate.objects.create(
         journey_type="OPD", hospital=hospital_a, name="OPD A", name_ar="عيادات أ", name_en="OPD A"
     )
-    JourneyStageTemplate.objects.create(template=template, order=1, code="check_in", name_ar="تسجيل", name_en="Check-in", completes_on=["A04"])
-    JourneyStageTemplate.objects.create(template=template, order=2, code="done", name_ar="انتهاء", name_en="Done", completes_on=["A03"])
+    JourneyStageTemplate.objects.create(
+        template=template, order=1, code="check_in", name_ar="تسجيل", name_en="Check-in", completes_on=["A04"]
+    )
+    JourneyStageTemplate.objects.create(
+        template=template, order=2, code="done", name_ar="انتهاء", name_en="Done", completes_on=["A03"]
+    )
     send(adt("A04", control_id="ACC-1", visit="ACC"), hl7=True)
     journey, status = stages("ACC")
     assert journey.template == template  # the hospital's own template wins over the group default
@@ -96,7 +101,7 @@ def test_out_of_order_events_still_complete_their_stages(send):
     send(adt("A01", control_id="OO-1", visit="IP-4", patient_class="I"), hl7=True)
     send(adt("A03", control_id="OO-3", visit="IP-4", patient_class="I", discharged="20261125100000"), hl7=True)
     send(adt("A02", control_id="OO-2", visit="IP-4", patient_class="I"), hl7=True)  # the transfer arrives late
-    journey, status = stages("IP-4")
+    _journey, status = stages("IP-4")
     assert status == {"admission": "completed", "transfer": "completed", "discharge": "completed"}
 
 
@@ -104,15 +109,19 @@ def test_editing_a_template_does_not_rewrite_running_journeys(send):
     send(adt("A01", control_id="T-1", visit="IP-5", patient_class="I"), hl7=True)
     template = JourneyTemplate.objects.get(journey_type="INPATIENT", hospital__isnull=True)
     template.stages.filter(code="transfer").delete()
-    JourneyStageTemplate.objects.create(template=template, order=9, code="follow_up", name_ar="متابعة", name_en="Follow-up")
-    journey, status = stages("IP-5")
+    JourneyStageTemplate.objects.create(
+        template=template, order=9, code="follow_up", name_ar="متابعة", name_en="Follow-up"
+    )
+    _journey, status = stages("IP-5")
     assert set(status) == {"admission", "transfer", "discharge"}
 
 
 def test_a06_moves_an_outpatient_visit_to_an_inpatient_journey(send):
     send(adt("A04", control_id="S-1", visit="V-6"), hl7=True)
     send(adt("A06", control_id="S-2", visit="V-6", patient_class="I"), hl7=True)
-    journeys = list(JourneyInstance.objects.filter(encounter__encounter_number="V-6").order_by("started_at", "created_at"))
+    journeys = list(
+        JourneyInstance.objects.filter(encounter__encounter_number="V-6").order_by("started_at", "created_at")
+    )
     assert [j.journey_type for j in journeys] == ["OPD", "INPATIENT"]
     assert journeys[0].status == "superseded"
     assert {s.code: s.status for s in journeys[1].stages.all()}["admission"] == "completed"

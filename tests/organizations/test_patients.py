@@ -42,8 +42,14 @@ def test_masked_save_keeps_the_stored_national_id(client, make_user, hospital_a,
     response = client.post(
         reverse("admin:organizations_patient_change", args=[patient_a.pk]),
         {
-            "hospital": str(hospital_a.pk), "mrn": patient_a.mrn, "name_ar": "اسم جديد", "name_en": "New Name",
-            "gender": "F", "phone": "0501234567", "preferred_language": "ar", "preferred_channel": "sms",
+            "hospital": str(hospital_a.pk),
+            "mrn": patient_a.mrn,
+            "name_ar": "اسم جديد",
+            "name_en": "New Name",
+            "gender": "F",
+            "phone": "0501234567",
+            "preferred_language": "ar",
+            "preferred_channel": "sms",
         },
     )
     assert response.status_code == 302
@@ -59,8 +65,14 @@ def test_an_invalid_national_id_is_refused(client, hospital_admin_a, hospital_a)
     client.force_login(hospital_admin_a)
     response = client.post(
         reverse("admin:organizations_patient_add"),
-        {"hospital": str(hospital_a.pk), "mrn": "BAD1", "national_id": "1234567890", "gender": "U",
-         "preferred_language": "ar", "preferred_channel": "sms"},
+        {
+            "hospital": str(hospital_a.pk),
+            "mrn": "BAD1",
+            "national_id": "1234567890",
+            "gender": "U",
+            "preferred_language": "ar",
+            "preferred_channel": "sms",
+        },
     )
     assert response.status_code == 200
     assert "national_id" in response.context["adminform"].form.errors

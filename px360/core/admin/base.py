@@ -179,17 +179,26 @@ class PXModelAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, ModelAd
             cache[key] = bool(granted_pks(request.user, self.model, codenames))
         return cache[key]
 
+    def _as_object(self, request, obj):
+        # Unfold's row actions pass the object's id instead of the object.
+        if obj is not None and not isinstance(obj, self.model):
+            return self.get_object(request, str(obj))
+        return obj
+
     def has_view_permission(self, request, obj=None):
+        obj = self._as_object(request, obj)
         if obj is not None:
             return can_access(request.user, obj, "view")
         return super().has_view_permission(request, obj) or self._any_grant(request, "view")
 
     def has_change_permission(self, request, obj=None):
+        obj = self._as_object(request, obj)
         if obj is not None:
             return can_access(request.user, obj, "change")
         return super().has_change_permission(request, obj) or self._any_grant(request, "change")
 
     def has_delete_permission(self, request, obj=None):
+        obj = self._as_object(request, obj)
         if obj is not None:
             return can_access(request.user, obj, "delete")
         return super().has_delete_permission(request, obj)

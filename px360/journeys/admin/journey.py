@@ -87,7 +87,11 @@ class JourneyInstanceAdmin(PXModelAdmin):
 
     list_display = ("encounter", "journey_type", "status_badge", "progress", "started_at", "completed_at")
     list_select_related = ("encounter", "template")
-    list_filter = (("status", ChoicesDropdownFilter), ("journey_type", ChoicesDropdownFilter), ("template", AutocompleteSelectFilter))
+    list_filter = (
+        ("status", ChoicesDropdownFilter),
+        ("journey_type", ChoicesDropdownFilter),
+        ("template", AutocompleteSelectFilter),
+    )
     search_fields = ("=encounter__encounter_number",)
     readonly_fields = ("encounter", "template", "journey_type", "status", "started_at", "completed_at")
     fields = readonly_fields

@@ -1,0 +1,1 @@
+from . import instance, policy, response, template  # noqa: F401

@@ -1,0 +1,237 @@
+"""The public survey page patients open from a message: ``/s/<link>/``.
+
+No sign-in, no admin chrome, nothing personal beyond the hospital and the
+patient's first name. Unknown, tampered, expired and used links all get the
+very same page and status, so a link reveals nothing about other links.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from px360.core.services import client_ip
+
+from . import scoring
+from .choices import QuestionType, SurveyStatus
+from .models import SurveyInstance, SurveyResponse
+from .services import (
+    SurveyClosed,
+    instance_for_link,
+    survey_open,
+    survey_opt_out,
+    survey_save_progress,
+    survey_submit,
+)
+
+LANGUAGES = ("ar", "en")
+THANKS_WINDOW_SECONDS = 3600
+
+
+def _rate_limited(request) -> bool:
+    """A fixed one-minute window per client address, counted in the shared cache."""
+    window = int(timezone.now().timestamp() // 60)
+    key = f"px360:survey:{client_ip(request) or '-'}:{window}"
+    if cache.add(key, 1, timeout=120):
+        count = 1
+    else:
+        try:
+            count = cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=120)
+            count = 1
+    return count > settings.PX360_SURVEY_RATE_LIMIT_PER_MINUTE
+
+
+def _language(request, instance: SurveyInstance | None) -> str:
+    chosen = request.POST.get("lang") or request.GET.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    if instance is not None and instance.language in LANGUAGES:
+        return instance.language
+    return settings.LANGUAGE_CODE
+
+
+def _render(request, template: str, context: dict, *, language: str, status: int = 200):
+    with translation.override(language):
+        response = TemplateResponse(
+            request,
+            template,
+            {**context, "language": language, "direction": "rtl" if language == "ar" else "ltr"},
+            status=status,
+        )
+        response.render()
+    # The link is a credential: keep it out of caches, referrers and indexes.
+    response["Cache-Control"] = "no-store"
+    response["Referrer-Policy"] = "no-referrer"
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Content-Language"] = language
+    return response
+
+
+def _invalid(request, language: str):
+    return _render(request, "surveys/public/invalid.html", {}, language=language, status=404)
+
+
+def _too_many(request):
+    response = _render(
+        request, "surveys/public/rate_limited.html", {}, language=_language(request, None), status=429
+    )
+    response["Retry-After"] = "60"
+    return response
+
+
+def _hospital_name(instance, language):
+    return getattr(instance.hospital, f"name_{language}", "") or instance.hospital.name
+
+
+def _first_name(instance, language) -> str:
+    if instance.to_guardian:
+        return ""
+    patient = instance.patient
+    other = "en" if language == "ar" else "ar"
+    full = (getattr(patient, f"name_{language}", "") or getattr(patient, f"name_{other}", "") or "").strip()
+    return full.split()[0] if full else ""
+
+
+def _questions_for_display(instance, language, values, errors):
+    questions = instance.version.questions()
+    shown = []
+    for question in questions:
+        kind = question["type"]
+        text = question.get(f"text_{language}") or question.get("text_ar") or question.get("text_en")
+        options = []
+        if kind == QuestionType.RATING:
+            labels = [_("Very poor"), _("Poor"), _("Fair"), _("Good"), _("Very good")]
+            options = [{"value": str(n), "label": f"{n} · {labels[n - 1]}"} for n in range(1, 6)]
+        elif kind == QuestionType.NPS:
+            options = [{"value": str(n), "label": str(n)} for n in range(11)]
+        elif kind == QuestionType.YES_NO:
+            options = [{"value": "1", "label": _("Yes")}, {"value": "0", "label": _("No")}]
+        elif kind in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):
+            options = [
+                {"value": c["value"], "label": c.get(language) or c.get("ar") or c.get("en") or c["value"]}
+                for c in question["choices"]
+            ]
+        value = values.get(question["code"])
+        selected = {str(v) for v in value} if isinstance(value, list) else ({str(value)} if value is not None else set())
+        low_values = []
+        parent = next((q for q in questions if q["code"] == question.get("follow_up_of")), None)
+        if parent is not None:
+            span = {"rating_1_5": range(1, 6), "nps_0_10": range(11), "yes_no": range(2)}[parent["type"]]
+            low_values = [str(v) for v in span if scoring.is_low(parent["type"], v)]
+        shown.append(
+            {
+                **question,
+                "text": text,
+                "options": options,
+                "selected": selected,
+                "text_value": value if isinstance(value, str) else "",
+                "error": errors.get(question["code"], ""),
+                "low_values": ",".join(low_values),
+                "input_type": "checkbox" if kind == QuestionType.MULTIPLE_CHOICE else "radio",
+            }
+        )
+    return shown
+
+
+def _saved_values(instance) -> dict:
+    response = SurveyResponse.objects.filter(instance=instance).first()
+    if response is None:
+        return {}
+    values = {}
+    for answer in response.answers.all():
+        if answer.value_number is not None:
+            values[answer.question_code] = answer.value_number
+        elif answer.value_choices:
+            values[answer.question_code] = answer.value_choices
+        else:
+            values[answer.question_code] = answer.value_text
+    return values
+
+
+def _form_page(request, instance, language, *, values, errors=None, saved=False, status=200):
+    snapshot = instance.version.snapshot
+    context = {
+        "instance": instance,
+        "link": request.resolver_match.kwargs["link"],
+        "hospital_name": _hospital_name(instance, language),
+        "first_name": _first_name(instance, language),
+        "survey_name": snapshot.get(f"name_{language}") or snapshot.get("name_ar"),
+        "intro": snapshot.get(f"intro_{language}") or snapshot.get("intro_ar"),
+        "questions": _questions_for_display(instance, language, values, errors or {}),
+        "errors": errors or {},
+        "saved": saved,
+        "other_language": "en" if language == "ar" else "ar",
+        "expires_on": timezone.localtime(instance.expires_at).date() if instance.expires_at else None,
+    }
+    return _render(request, "surveys/public/survey.html", context, language=language, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def survey(request, link: str):
+    if _rate_limited(request):
+        return _too_many(request)
+    instance = instance_for_link(link)
+    language = _language(request, instance)
+    if instance is None or not instance.is_answerable or instance.version_id is None:
+        return _invalid(request, language)
+    if request.method == "GET":
+        survey_open(instance=instance)
+        return _form_page(request, instance, language, values=_saved_values(instance))
+    action = request.POST.get("action")
+    try:
+        if action == "save":
+            errors = survey_save_progress(instance=instance, data=request.POST)
+            instance.refresh_from_db()
+            return _form_page(request, instance, language, values=_saved_values(instance), errors=errors, saved=True)
+        survey_submit(instance=instance, data=request.POST)
+    except SurveyClosed:
+        return _invalid(request, language)
+    except ValidationError as error:
+        from .services import parse_answers
+
+        values, _errors = parse_answers(instance.version.questions(), request.POST, complete=False)
+        errors = {code: messages[0] for code, messages in error.message_dict.items()}
+        return _form_page(request, instance, language, values=values, errors=errors, status=400)
+    return redirect(reverse("surveys_public:thanks", args=[link]) + f"?lang={language}")
+
+
+@require_http_methods(["GET"])
+def thanks(request, link: str):
+    if _rate_limited(request):
+        return _too_many(request)
+    instance = instance_for_link(link)
+    language = _language(request, instance)
+    recent = timezone.now() - timezone.timedelta(seconds=THANKS_WINDOW_SECONDS)
+    if instance is None or instance.status != SurveyStatus.COMPLETED or instance.completed_at < recent:
+        return _invalid(request, language)
+    snapshot = instance.version.snapshot
+    context = {
+        "hospital_name": _hospital_name(instance, language),
+        "thank_you": snapshot.get(f"thank_you_{language}") or snapshot.get("thank_you_ar"),
+    }
+    return _render(request, "surveys/public/thanks.html", context, language=language)
+
+
+@require_http_methods(["GET", "POST"])
+def opt_out(request, link: str):
+    """Stop messages on the invitation's channel; works for old and answered links too."""
+    if _rate_limited(request):
+        return _too_many(request)
+    instance = instance_for_link(link)
+    language = _language(request, instance)
+    if instance is None or instance.status in (SurveyStatus.SUPPRESSED, SurveyStatus.SCHEDULED):
+        return _invalid(request, language)
+    context = {"hospital_name": _hospital_name(instance, language), "link": link, "done": False}
+    if request.method == "POST":
+        survey_opt_out(instance=instance)
+        context["done"] = True
+    return _render(request, "surveys/public/opt_out.html", context, language=language)

@@ -1,0 +1,77 @@
+"""Imported encounters reach the journey engine after the import commits."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from px360.journeys.engine import sync_encounters
+from px360.journeys.library import load_journey_templates
+from px360.journeys.models import Encounter, JourneyInstance
+from px360.journeys.services import encounter_import
+
+from .conftest import csv_bytes, row, upload
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def templates(db):
+    load_journey_templates()
+
+
+def test_an_imported_discharge_completes_the_discharge_stage_like_an_a03(
+    importer, media, templates, django_capture_on_commit_callbacks
+):
+    rows = [
+        row(encounter_number="IN-1", encounter_type="INPATIENT", discharged_at="2026-11-03T10:30"),
+        row(encounter_number="IN-2", encounter_type="INPATIENT", discharged_at="", patient_mrn="M2"),
+        row(encounter_number="OP-1", encounter_type="OPD", discharged_at="2026-11-01T11:00", patient_mrn="M3"),
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        job = encounter_import(file=upload(csv_bytes(rows)), user=importer)
+    assert job.status == "done"
+    journeys = {j.encounter.encounter_number: j for j in JourneyInstance.objects.select_related("encounter")}
+    assert set(journeys) == {"IN-1", "IN-2", "OP-1"}
+    discharge = journeys["IN-1"].stages.get(code="discharge")
+    assert discharge.status == "completed" and discharge.event_type == "A03"
+    assert discharge.completed_at == Encounter.objects.get(encounter_number="IN-1").discharged_at
+    assert journeys["IN-2"].stages.get(code="discharge").status == "pending"
+    assert journeys["OP-1"].stages.get(code="end_of_visit").status == "completed"
+    # Registration/admission stages come from HIS events, not from a batch file.
+    assert journeys["IN-1"].stages.get(code="admission").status == "pending"
+
+
+def test_reimporting_the_same_file_starts_nothing_new(importer, media, templates, django_capture_on_commit_callbacks):
+    data = csv_bytes([row(encounter_number="R-1")])
+    with django_capture_on_commit_callbacks(execute=True):
+        encounter_import(file=upload(data), user=importer)
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        encounter_import(file=upload(data), user=importer)
+    assert JourneyInstance.objects.count() == 1
+    assert not any("journeys" in repr(callback) for callback in callbacks)
+
+
+def test_journey_sync_queries_do_not_grow_per_encounter(importer, media, templates):
+    def load(prefix, count):
+        rows = [row(encounter_number=f"{prefix}{n}", patient_mrn=f"{prefix}M{n}") for n in range(count)]
+        job = encounter_import(file=upload(csv_bytes(rows), name=f"{prefix}.csv"), user=importer)
+        return list(Encounter.objects.filter(import_job=job).values_list("pk", flat=True))
+
+    small, large = load("S", 10), load("L", 60)
+    with CaptureQueriesContext(connection) as few:
+        sync_encounters(encounter_ids=small)
+    with CaptureQueriesContext(connection) as many:
+        sync_encounters(encounter_ids=large)
+
+    def reads_and_updates(context):
+        return [
+            q["sql"][:30]
+            for q in context.captured_queries
+            if not q["sql"].startswith(("INSERT", "SAVEPOINT", "RELEASE"))
+        ]
+
+    # Reads and updates are per batch; inserts are bulk, split only by the
+    # database's parameter limit.
+    assert reads_and_updates(many) == reads_and_updates(few)
+    assert len(many.captured_queries) <= len(few.captured_queries) + 10
+    assert JourneyInstance.objects.count() == 70
