@@ -225,10 +225,10 @@ def restrict(queryset, user, action: str = "view"):
     """
     model = queryset.model
     scope = scope_for(user)
-    if scope.kind == ScopeKind.ALL:
-        return queryset
     if scope.kind == ScopeKind.NONE and not getattr(user, "is_authenticated", False):
         return queryset.none()
+    if user.is_superuser:
+        return queryset
 
     opts = model._meta
     if action == "view":
@@ -236,6 +236,9 @@ def restrict(queryset, user, action: str = "view"):
     else:
         codenames = [f"{action}_{opts.model_name}"]
     has_model_perm = any(user.has_perm(f"{opts.app_label}.{codename}") for codename in codenames)
+    if scope.kind == ScopeKind.ALL and has_model_perm:
+        # A PX Admin's scope is every hospital, but only for what their role may do.
+        return queryset
 
     condition = scope_q(model, scope) if has_model_perm else _nothing()
     rules = model_access(model)

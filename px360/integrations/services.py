@@ -204,7 +204,12 @@ def _accepted(source, message_id):
 
 
 def _reject(api_key, fmt, text, message_id, problems, *, status=400, header=None) -> Receipt:
+    # A message that cannot be read names no hospital. When its source sends
+    # for one hospital only, that hospital's analysts must still see it;
+    # otherwise only group-wide staff do (it could belong to any of them).
+    hospitals = list(api_key.source.hospitals.all()[:2])
     event = InboundEvent.objects.create(
+        hospital=hospitals[0] if len(hospitals) == 1 and status != 403 else None,
         source=api_key.source,
         api_key=api_key,
         message_id=message_id or "",

@@ -27,6 +27,7 @@ from px360.integrations.events import (
     CANCEL_EVENTS,
     CREATING_EVENTS,
     DISCHARGE_EVENTS,
+    REGISTER_EVENTS,
     UPDATE_EVENTS,
     HISEvent,
 )
@@ -46,6 +47,7 @@ from .models import (
 logger = logging.getLogger(__name__)
 
 DISCHARGE_EVENT = "A03"
+ARRIVAL_EVENTS = ADMIT_EVENTS | REGISTER_EVENTS
 
 
 class JourneyError(Exception):
@@ -476,15 +478,29 @@ def sync_encounters(*, encounter_ids: list, reference: str = "") -> dict:
     with transaction.atomic():
         if new_journeys:
             bulk_create_with_history(new_journeys, JourneyInstance, batch_size=500)
-            stages = []
+            stages, arrived = [], []
+            by_pk = {encounter.pk: encounter for encounter in encounters}
             for journey in new_journeys:
-                stages += _stage_copies(journey, stage_templates[journey.template_id])
+                for stage in _stage_copies(journey, stage_templates[journey.template_id]):
+                    # An encounter in the file has arrived: the stage an A01/A04/A06
+                    # would complete is done at its admission time.
+                    arrival = [event for event in stage.completes_on if event in ARRIVAL_EVENTS]
+                    if arrival:
+                        stage.status = StageStatus.COMPLETED
+                        stage.completed_at = by_pk[journey.encounter_id].admitted_at
+                        stage.event_type = arrival[0]
+                        stage.event_reference = (reference or _("import"))[:120]
+                        arrived.append(stage)
+                    stages.append(stage)
             bulk_create_with_history(stages, JourneyStageInstance, batch_size=1000)
+            for stage in arrived:
+                _after_stage_completed(stage)
             counts["journeys_started"] = len(new_journeys)
+            counts["stages_completed"] += len(arrived)
         for encounter in changed_type:
             journey_start(encounter=encounter)
 
         discharged = {e.pk: e for e in encounters if e.discharged_at and e.status != EncounterStatus.CANCELLED}
         if discharged:
-            counts["stages_completed"] = _bulk_complete_discharge(discharged, reference or _("import"))
+            counts["stages_completed"] += _bulk_complete_discharge(discharged, reference or _("import"))
     return counts

@@ -42,7 +42,6 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from px360.core.access import hospital_ids_for
 from px360.core.resources import neutralise_formula
@@ -50,6 +49,7 @@ from px360.core.validators import national_id_is_valid, normalize_phone
 from px360.organizations.models import Department, Hospital, Patient, Physician
 from px360.organizations.search import name_search_value
 
+from . import fastwrite
 from .choices import EncounterSource, EncounterStatus, EncounterType
 
 # The HIS batch contract (DESIGN §5), in file order.
@@ -788,26 +788,6 @@ def load_plan(path: Path, digest: str) -> Plan | None:
 # --- the write pass ---------------------------------------------------------------
 
 
-def _patient_object(key, values, now) -> Patient:
-    hospital_id, mrn = key
-    national_id, name_ar, name_en, phone, email, language, birth_date, gender = values
-    return Patient(
-        hospital_id=hospital_id,
-        mrn=mrn,
-        national_id=national_id,
-        name_ar=name_ar,
-        name_en=name_en,
-        name_search=name_search_value(name_ar, name_en),
-        phone=phone,
-        email=email,
-        preferred_language=language or "ar",
-        birth_date=birth_date,
-        gender=gender or "U",
-        created_at=now,
-        updated_at=now,
-    )
-
-
 def _chunk_transaction(single_transaction: bool):
     # Inside the one big transaction (PostgreSQL) chunks need no savepoints.
     return transaction.atomic(savepoint=False) if not single_transaction else _nullcontext()
@@ -828,8 +808,51 @@ def single_transaction_writes() -> bool:
     return True
 
 
+# The change reason on every history row the import writes.
+HISTORY_CHANGE_REASON = "import"
+
+
+class _Writer:
+    """Rows of one model and their history rows, written with :mod:`.fastwrite` (raw SQL, see there)."""
+
+    def __init__(self, model, *, user_id, now):
+        self.table = fastwrite.Table(model, connection)
+        self.history = fastwrite.HistoryTable(model, connection, self.table) if fastwrite.history_enabled() else None
+        self.user_id = user_id
+        self.now = now
+
+    def existing(self, keys, key_field: str) -> dict:
+        """Stored rows (all columns, Python values) by (hospital_id, key), deleted ones included."""
+        table = self.table
+        hospital, number = table.index["hospital_id"], table.index[key_field]
+        rows = table.model.all_objects.filter(_keys_q(keys, key_field)).values_list(*table.attnames)
+        return {(row[hospital], row[number]): row for row in rows}
+
+    def create(self, rows: list) -> None:
+        prepared = self.table.prepare(rows)
+        fastwrite.insert(self.table, prepared)
+        self._history(prepared, "+")
+
+    def change(self, rows: list, names) -> None:
+        prepared = self.table.prepare(rows)
+        fastwrite.update(self.table, prepared, sorted(names))
+        self._history(prepared, "~")
+
+    def _history(self, prepared: list, history_type: str) -> None:
+        if self.history is None or not prepared:
+            return
+        rows = self.history.rows_for(
+            prepared, history_type=history_type, user_id=self.user_id, date=self.now, reason=HISTORY_CHANGE_REASON
+        )
+        fastwrite.insert(self.history, rows)
+
+
 def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, on_commit_chunk=None) -> dict:
-    """Upsert the plan's patients and encounters; returns the counts."""
+    """Upsert the plan's patients and encounters; returns the counts.
+
+    Every created or changed row gets one history row (``+`` / ``~``) naming
+    ``user``, dated with the import's time; unchanged rows are not written.
+    """
     from .models import Encounter
 
     progress = progress or (lambda processed, total: None)
@@ -845,7 +868,43 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
     patient_ids: dict = {}
     total = len(plan.patients) + len(plan.encounters)
     done = 0
-    reason = "import"
+    user_id = user.pk if user is not None else None
+    job_id = job.pk if job is not None else None
+
+    patients = _Writer(Patient, user_id=user_id, now=now)
+    encounters = _Writer(Encounter, user_id=user_id, now=now)
+
+    # Positions of the columns the import sets, in the tables' rows.
+    p = patients.table.index
+    p_id, p_name_ar, p_name_en, p_search, p_updated = (
+        p["id"],
+        p["name_ar"],
+        p["name_en"],
+        p["name_search"],
+        p["updated_at"],
+    )
+    p_fields = [(position, p[name]) for position, name in enumerate(PATIENT_FIELDS)]
+    e = encounters.table.index
+    e_compare = [
+        e[name]
+        for name in (
+            "encounter_type",
+            "patient_id",
+            "department_id",
+            "attending_physician_id",
+            "admitted_at",
+            "discharged_at",
+            "status",
+        )
+    ]
+    e_department, e_physician, e_discharged, e_status = (
+        e["department_id"],
+        e["attending_physician_id"],
+        e["discharged_at"],
+        e["status"],
+    )
+    e_job, e_updated = e["import_job_id"], e["updated_at"]
+    e_names = [encounters.table.attnames[position] for position in e_compare]
 
     outer = transaction.atomic() if single else _nullcontext()
     with outer:
@@ -853,47 +912,52 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
         for start in range(0, len(keys), CHUNK_ROWS):
             chunk_keys = keys[start : start + CHUNK_ROWS]
             with _chunk_transaction(single):
-                existing = {(p.hospital_id, p.mrn): p for p in _existing_patients(chunk_keys)}
-                created, changed, fields = [], [], set()
+                existing = patients.existing(chunk_keys, "mrn")
+                created, changed, changed_names = [], [], set()
                 for key in chunk_keys:
                     values = plan.patients[key]
                     stored = existing.get(key)
                     if stored is None:
-                        patient = _patient_object(key, values, now)
-                        created.append(patient)
-                        patient_ids[key] = patient.pk
+                        national_id, name_ar, name_en, phone, email, language, birth_date, gender = values
+                        row = patients.table.new_row(
+                            {
+                                "hospital_id": key[0],
+                                "mrn": key[1],
+                                "national_id": national_id,
+                                "name_ar": name_ar,
+                                "name_en": name_en,
+                                "name_search": name_search_value(name_ar, name_en),
+                                "phone": phone,
+                                "email": email,
+                                "preferred_language": language or "ar",
+                                "birth_date": birth_date,
+                                "gender": gender or "U",
+                                "created_at": now,
+                                "updated_at": now,
+                            }
+                        )
+                        created.append(row)
+                        patient_ids[key] = row[p_id]
                         continue
-                    patient_ids[key] = stored.pk
-                    names = _patient_changes(stored, values)
+                    patient_ids[key] = stored[p_id]
+                    # An empty cell never erases what is stored.
+                    names = [
+                        (position, column)
+                        for position, column in p_fields
+                        if values[position] not in ("", None) and stored[column] != values[position]
+                    ]
                     if not names:
                         patient_counts["unchanged"] += 1
                         continue
-                    for name in names:
-                        setattr(stored, name, values[PATIENT_FIELDS.index(name)])
-                    stored.name_search = name_search_value(stored.name_ar, stored.name_en)
-                    stored.updated_at = now
-                    fields.update(names)
-                    changed.append(stored)
-                if created:
-                    bulk_create_with_history(
-                        created,
-                        Patient,
-                        batch_size=500,
-                        default_user=user,
-                        default_change_reason=reason,
-                        default_date=now,
-                    )
-                if changed:
-                    bulk_update_with_history(
-                        changed,
-                        Patient,
-                        sorted(fields | {"name_search", "updated_at"}),
-                        batch_size=500,
-                        default_user=user,
-                        default_change_reason=reason,
-                        default_date=now,
-                        manager=Patient.all_objects,
-                    )
+                    row = list(stored)
+                    for position, column in names:
+                        row[column] = values[position]
+                        changed_names.add(PATIENT_FIELDS[position])
+                    row[p_search] = name_search_value(row[p_name_ar], row[p_name_en])
+                    row[p_updated] = now
+                    changed.append(row)
+                patients.create(created)
+                patients.change(changed, changed_names | {"name_search", "updated_at"})
                 patient_counts["new"] += len(created)
                 patient_counts["updated"] += len(changed)
             done += len(chunk_keys)
@@ -903,12 +967,8 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
         for start in range(0, len(plan.encounters), CHUNK_ROWS):
             chunk = plan.encounters[start : start + CHUNK_ROWS]
             with _chunk_transaction(single):
-                keys = {(row[1], row[2]) for row in chunk}
-                existing = {
-                    (e.hospital_id, e.encounter_number): e
-                    for e in Encounter.all_objects.filter(_keys_q(keys, "encounter_number"))
-                }
-                created, changed, fields = [], [], set()
+                existing = encounters.existing({(row[1], row[2]) for row in chunk}, "encounter_number")
+                created, changed, changed_names = [], [], set()
                 for row in chunk:
                     _r, hospital_id, number, encounter_type, mrn, department_id, physician_id, admitted, discharged = (
                         row
@@ -916,64 +976,54 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
                     patient_id = patient_ids[(hospital_id, mrn)]
                     stored = existing.get((hospital_id, number))
                     if stored is None:
-                        encounter = Encounter(
-                            hospital_id=hospital_id,
-                            encounter_number=number,
-                            encounter_type=encounter_type,
-                            patient_id=patient_id,
-                            department_id=department_id,
-                            attending_physician_id=physician_id,
-                            admitted_at=admitted,
-                            discharged_at=discharged,
-                            status=_status_for(discharged),
-                            source=EncounterSource.IMPORT,
-                            import_job=job,
-                            created_at=now,
-                            updated_at=now,
+                        created.append(
+                            encounters.table.new_row(
+                                {
+                                    "hospital_id": hospital_id,
+                                    "encounter_number": number,
+                                    "encounter_type": encounter_type,
+                                    "patient_id": patient_id,
+                                    "department_id": department_id,
+                                    "attending_physician_id": physician_id,
+                                    "admitted_at": admitted,
+                                    "discharged_at": discharged,
+                                    "status": _status_for(discharged),
+                                    "source": EncounterSource.IMPORT,
+                                    "import_job_id": job_id,
+                                    "created_at": now,
+                                    "updated_at": now,
+                                }
+                            )
                         )
-                        created.append(encounter)
                         continue
-                    new_values = {
-                        "encounter_type": encounter_type,
-                        "patient_id": patient_id,
-                        "department_id": department_id if department_id is not None else stored.department_id,
-                        "attending_physician_id": (
-                            physician_id if physician_id is not None else stored.attending_physician_id
-                        ),
-                        "admitted_at": admitted,
-                        "discharged_at": discharged if discharged is not None else stored.discharged_at,
-                    }
-                    new_values["status"] = _status_for(new_values["discharged_at"], stored.status)
-                    names = [name for name, value in new_values.items() if getattr(stored, name) != value]
-                    if not names:
+                    # An empty department, physician or discharge cell keeps what is stored.
+                    discharged = discharged if discharged is not None else stored[e_discharged]
+                    new_values = (
+                        encounter_type,
+                        patient_id,
+                        department_id if department_id is not None else stored[e_department],
+                        physician_id if physician_id is not None else stored[e_physician],
+                        admitted,
+                        discharged,
+                        _status_for(discharged, stored[e_status]),
+                    )
+                    differs = [
+                        (column, value)
+                        for column, value in zip(e_compare, new_values, strict=True)
+                        if stored[column] != value
+                    ]
+                    if not differs:
                         counts["unchanged"] += 1
                         continue
-                    for name in names:
-                        setattr(stored, name, new_values[name])
-                    stored.import_job = job
-                    stored.updated_at = now
-                    fields.update(names)
-                    changed.append(stored)
-                if created:
-                    bulk_create_with_history(
-                        created,
-                        Encounter,
-                        batch_size=500,
-                        default_user=user,
-                        default_change_reason=reason,
-                        default_date=now,
-                    )
-                if changed:
-                    bulk_update_with_history(
-                        changed,
-                        Encounter,
-                        sorted(fields | {"import_job", "updated_at"}),
-                        batch_size=500,
-                        default_user=user,
-                        default_change_reason=reason,
-                        default_date=now,
-                        manager=Encounter.all_objects,
-                    )
+                    updated = list(stored)
+                    for column, value in differs:
+                        updated[column] = value
+                        changed_names.add(e_names[e_compare.index(column)])
+                    updated[e_job] = job_id
+                    updated[e_updated] = now
+                    changed.append(updated)
+                encounters.create(created)
+                encounters.change(changed, changed_names | {"import_job_id", "updated_at"})
                 counts["new"] += len(created)
                 counts["updated"] += len(changed)
             committed += len(chunk)

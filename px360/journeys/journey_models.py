@@ -175,7 +175,7 @@ class JourneyInstance(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.get_journey_type_display()} · {self.encounter_id}"
+        return f"{self.get_journey_type_display()} · {self.encounter.encounter_number}"
 
 
 class JourneyStageInstance(BaseModel):

@@ -199,7 +199,7 @@ def _frequency_conflicts(*, patient, policy, now, exclude_key: str):
         same_person |= Q(patient__national_id=patient.national_id)
     return (
         SurveyInstance.objects.filter(same_person, status__in=SurveyStatus.counted_for_frequency())
-        .filter(Q(triggered_at__gte=since) | Q(status=SurveyStatus.SCHEDULED))
+        .filter(triggered_at__gte=since)
         .exclude(trigger_key=exclude_key)
         .select_for_update()
     )

@@ -3,7 +3,7 @@
 from modeltranslation.translator import TranslationOptions, register
 from simple_history import register as register_history
 
-from .models import GuardianContact, SurveyInstance, SurveyPolicy, SurveyQuestion, SurveyResponse, SurveyTemplate
+from .models import GuardianContact, SurveyInstance, SurveyPolicy, SurveyQuestion, SurveyTemplate
 
 
 @register(SurveyTemplate)
@@ -18,5 +18,7 @@ class SurveyQuestionTranslation(TranslationOptions):
     required_languages = ("ar", "en")
 
 
-for model in (SurveyTemplate, SurveyQuestion, SurveyPolicy, GuardianContact, SurveyInstance, SurveyResponse):
+# Responses are written by the patient once and never edited, so they carry
+# no history (and their ``instance`` field would clash with simple-history's).
+for model in (SurveyTemplate, SurveyQuestion, SurveyPolicy, GuardianContact, SurveyInstance):
     register_history(model, excluded_fields=["updated_at"])

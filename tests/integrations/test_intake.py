@@ -74,6 +74,8 @@ def test_malformed_json_is_400_stored_as_rejected_and_changes_nothing(send):
     assert response.json()["problems"][0]["message"].startswith("The body is not valid JSON")
     event = InboundEvent.objects.get()
     assert event.status == EventStatus.REJECTED and event.raw == "{not json"
+    # The source sends for hospital A only, so A's analysts can find it.
+    assert event.hospital.code == "HA"
     assert not Encounter.objects.exists() and not Patient.objects.exists()
 
 

@@ -37,8 +37,12 @@ def test_an_imported_discharge_completes_the_discharge_stage_like_an_a03(
     assert discharge.completed_at == Encounter.objects.get(encounter_number="IN-1").discharged_at
     assert journeys["IN-2"].stages.get(code="discharge").status == "pending"
     assert journeys["OP-1"].stages.get(code="end_of_visit").status == "completed"
-    # Registration/admission stages come from HIS events, not from a batch file.
-    assert journeys["IN-1"].stages.get(code="admission").status == "pending"
+    # An encounter in the file has arrived: its admission stage is done at admission time.
+    admission = journeys["IN-1"].stages.get(code="admission")
+    assert admission.status == "completed" and admission.event_type == "A01"
+    assert admission.completed_at == Encounter.objects.get(encounter_number="IN-1").admitted_at
+    assert journeys["IN-1"].status == "completed"
+    assert journeys["IN-2"].status == "active"
 
 
 def test_reimporting_the_same_file_starts_nothing_new(importer, media, templates, django_capture_on_commit_callbacks):

@@ -40,7 +40,6 @@ class StageTemplateInline(TabularInline):
     extra = 0
     ordering_field = "order"
     hide_ordering_field = True
-    tab = True
 
 
 @admin.register(JourneyTemplate)

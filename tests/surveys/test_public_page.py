@@ -1,0 +1,221 @@
+"""The public page /s/<link>/: bad links look alike, one response per invitation, rate limit."""
+
+import pytest
+from django.core import signing
+from freezegun import freeze_time
+
+from px360.core.models import AuditAction, AuditEvent
+from px360.surveys.choices import SurveyStatus
+from px360.surveys.models import SurveyResponse
+from px360.surveys.services import (
+    LINK_SALT,
+    survey_link_value,
+    survey_schedule_for_stage,
+    surveys_dispatch_due,
+    surveys_expire,
+    surveys_send_reminders,
+)
+
+from .conftest import riyadh
+
+pytestmark = pytest.mark.django_db
+
+NOW = "2026-11-20T10:00:00+03:00"
+
+
+@pytest.fixture
+def invited(make_patient, complete_stage, library):
+    def make(survey="nps-only", **patient_fields):
+        patient = make_patient(**patient_fields)
+        instance = survey_schedule_for_stage(
+            stage=complete_stage(patient, survey=library[survey], at=riyadh(2026, 11, 20, 9, 0), delay_hours=0)
+        )
+        surveys_dispatch_due()
+        instance.refresh_from_db()
+        return instance
+
+    return make
+
+
+def url(instance):
+    return f"/s/{survey_link_value(instance)}/"
+
+
+ANSWERS = {"action": "submit", "q_recommend": "9"}
+
+
+@freeze_time(NOW)
+def test_the_page_opens_in_arabic_right_to_left_with_only_hospital_and_first_name(client, invited):
+    instance = invited(survey="opd-visit", mrn="MRN-X1", national_id="1000000008")
+    page = client.get(url(instance))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert 'lang="ar"' in html and 'dir="rtl"' in html
+    assert "مستشفى أ" in html and "سارة" in html
+    for private in ("الحربي", "MRN-X1", "1000000008", "+966501234567", "patient@example.com"):
+        assert private not in html
+    assert "/static/surveys/survey.css" in html
+    assert "http://" not in html.replace("https://px.example.sa", "") or "cdn" not in html
+    assert 'name="viewport"' in html
+    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "no-referrer"
+
+
+@freeze_time(NOW)
+def test_the_language_switch_shows_english(client, invited):
+    html = client.get(url(invited()) + "?lang=en").content.decode()
+    assert 'lang="en"' in html and 'dir="ltr"' in html and "Hospital A" in html
+
+
+@freeze_time(NOW)
+def test_questions_have_labels_and_fieldsets_with_legends(client, invited):
+    html = client.get(url(invited(survey="opd-visit"))).content.decode()
+    assert html.count("<fieldset") == html.count("<legend")
+    assert '<label class="px-label" for="q_comments">' in html
+
+
+@freeze_time(NOW)
+def test_opening_records_opened_at_and_an_audit_event_without_personal_data(client, invited):
+    instance = invited()
+    client.get(url(instance))
+    client.get(url(instance))
+    instance.refresh_from_db()
+    assert instance.opened_at is not None and instance.status == SurveyStatus.OPENED
+    events = AuditEvent.objects.filter(action=AuditAction.SURVEY_OPENED)
+    assert events.count() == 1
+    event = events.get()
+    assert event.ip_address is None and event.actor is None
+    assert instance.patient.mrn not in event.object_repr
+
+
+@freeze_time(NOW)
+def test_submitting_stores_one_scored_response_and_shows_thank_you(client, invited):
+    instance = invited()
+    response = client.post(url(instance), ANSWERS)
+    assert response.status_code == 302
+    thanks = client.get(response["Location"])
+    assert thanks.status_code == 200 and "شكراً" in thanks.content.decode()
+    stored = SurveyResponse.objects.get(instance=instance)
+    assert stored.submitted_at is not None and stored.nps_value == 9 and stored.nps_category == "promoter"
+    instance.refresh_from_db()
+    assert instance.status == SurveyStatus.COMPLETED
+
+
+@freeze_time(NOW)
+def test_a_second_submission_changes_nothing(client, invited):
+    instance = invited()
+    client.post(url(instance), ANSWERS)
+    before = list(SurveyResponse.objects.get(instance=instance).answers.values_list("question_code", "value_number"))
+    second = client.post(url(instance), {"action": "submit", "q_recommend": "0", "q_recommend_why": "changed"})
+    assert second.status_code == 404
+    stored = SurveyResponse.objects.get(instance=instance)
+    assert list(stored.answers.values_list("question_code", "value_number")) == before
+    assert stored.nps_value == 9 and SurveyResponse.objects.count() == 1
+
+
+@freeze_time(NOW)
+def test_the_four_bad_links_get_identical_responses(client, invited, settings):
+    settings.PX360_SURVEY_RATE_LIMIT_PER_MINUTE = 1000
+    used = invited()
+    client.post(url(used), ANSWERS)
+    expired = invited(mrn="M-EXP")
+    expired.expires_at = riyadh(2026, 11, 19, 0, 0)
+    expired.save()
+    valid = invited(mrn="M-OK")
+    tampered = survey_link_value(valid)[:-3] + "abc"
+    unknown = signing.Signer(salt=LINK_SALT, sep=".").sign("A" * 24)
+
+    answers = [client.get(f"/s/{value}/") for value in (unknown, tampered, survey_link_value(expired), survey_link_value(used))]
+    assert {a.status_code for a in answers} == {404}
+    assert len({a.content for a in answers}) == 1
+    assert len({tuple(sorted((k, v) for k, v in a.items() if k != "Date")) for a in answers}) == 1
+
+
+@freeze_time(NOW)
+def test_requests_are_rate_limited_per_address(client, invited, settings):
+    settings.PX360_SURVEY_RATE_LIMIT_PER_MINUTE = 3
+    instance = invited()
+    statuses = [client.get(url(instance)).status_code for _ in range(4)]
+    assert statuses == [200, 200, 200, 429]
+    other = client.get(url(instance), REMOTE_ADDR="10.0.0.9")
+    assert other.status_code == 200
+
+
+@freeze_time(NOW)
+def test_progress_is_saved_and_shown_when_the_patient_comes_back(client, invited):
+    instance = invited(survey="opd-visit")
+    saved = client.post(url(instance), {"action": "save", "q_wait_time": "4", "q_comments": "قريباً"})
+    assert saved.status_code == 200
+    response = SurveyResponse.objects.get(instance=instance)
+    assert response.submitted_at is None
+    assert set(response.answers.values_list("question_code", flat=True)) == {"wait_time", "comments"}
+    html = client.get(url(instance)).content.decode()
+    assert 'value="4" checked' in html and "قريباً" in html
+    instance.refresh_from_db()
+    assert instance.status == SurveyStatus.OPENED  # still answerable
+
+
+@freeze_time(NOW)
+def test_missing_required_answers_are_reported_and_nothing_is_consumed(client, invited):
+    instance = invited(survey="opd-visit")
+    page = client.post(url(instance), {"action": "submit", "q_wait_time": "4"})
+    assert page.status_code == 400
+    assert 'aria-invalid' in page.content.decode() or "px-has-error" in page.content.decode()
+    instance.refresh_from_db()
+    assert instance.status != SurveyStatus.COMPLETED
+
+
+@freeze_time(NOW)
+def test_a_follow_up_counts_only_after_a_low_score(client, invited):
+    high = invited()
+    client.post(url(high), {"action": "submit", "q_recommend": "10", "q_recommend_why": "ignored"})
+    assert not SurveyResponse.objects.get(instance=high).answers.filter(question_code="recommend_why").exists()
+    low = invited(mrn="M-LOW")
+    client.post(url(low), {"action": "submit", "q_recommend": "3", "q_recommend_why": "الانتظار طويل"})
+    stored = SurveyResponse.objects.get(instance=low)
+    assert stored.is_negative and stored.comments == "الانتظار طويل"
+
+
+@freeze_time(NOW)
+def test_the_opt_out_link_stops_that_channel_and_the_reminders(client, invited):
+    instance = invited()
+    page = client.post(url(instance) + "opt-out/")
+    assert page.status_code == 200
+    instance.patient.refresh_from_db()
+    assert instance.patient.opted_out_whatsapp and not instance.patient.opted_out_sms
+    with freeze_time("2026-11-23T10:00:00+03:00"):
+        assert surveys_send_reminders() == 0
+
+
+# --- reminders and expiry -----------------------------------------------------------------------
+
+
+@freeze_time(NOW)
+def test_one_reminder_to_non_responders_after_the_interval(invited):
+    instance = invited()
+    with freeze_time("2026-11-21T10:00:00+03:00"):
+        assert surveys_send_reminders() == 0  # 24 h: too early
+    with freeze_time("2026-11-22T10:01:00+03:00"):
+        assert surveys_send_reminders() == 1
+        assert surveys_send_reminders() == 0  # a re-run sends nothing new
+    with freeze_time("2026-11-25T10:01:00+03:00"):
+        assert surveys_send_reminders() == 0  # count: 1
+    assert instance.notifications.filter(purpose="survey_reminder").count() == 1
+
+
+@freeze_time(NOW)
+def test_reminders_stop_when_the_survey_is_completed(client, invited):
+    instance = invited()
+    client.post(url(instance), ANSWERS)
+    with freeze_time("2026-11-22T10:01:00+03:00"):
+        assert surveys_send_reminders() == 0
+
+
+@freeze_time(NOW)
+def test_invitations_expire_after_the_configured_days(client, invited):
+    instance = invited()
+    assert instance.expires_at == riyadh(2026, 11, 27, 10, 0)
+    with freeze_time("2026-11-27T10:01:00+03:00"):
+        assert surveys_expire() == 1
+        instance.refresh_from_db()
+        assert instance.status == SurveyStatus.EXPIRED
+        assert client.get(url(instance)).status_code == 404
