@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 SESSION_STARTED = "px360_session_started"
 SESSION_LAST_SEEN = "px360_session_last_seen"
+SESSION_LANGUAGE = "px360_switch_language"
 # Writing the session on every request would cost a database write per page;
 # the idle clock is refreshed at most this often.
 _TOUCH_EVERY = 30
@@ -40,8 +41,30 @@ class SessionPolicyMiddleware:
                 if request.path.startswith("/api/") or request.headers.get("HX-Request"):
                     return HttpResponse(status=401)
                 return redirect(f"{reverse('admin:login')}?{urlencode({'next': request.get_full_path()})}")
+            language = request.session.pop(SESSION_LANGUAGE, None)
+            if language:
+                switched = _switch_language(request, language)
+                if switched is not None:
+                    return switched
             if SESSION_STARTED not in request.session:
                 request.session[SESSION_STARTED] = now
             if now - last_seen >= _TOUCH_EVERY or SESSION_LAST_SEEN not in request.session:
                 request.session[SESSION_LAST_SEEN] = now
         return self.get_response(request)
+
+
+def _switch_language(request, language: str):
+    """Redirect the first page after sign-in to the user's preferred language."""
+    codes = {code for code, _name in settings.LANGUAGES}
+    parts = request.path.split("/", 2)
+    if language not in codes or len(parts) < 3 or parts[1] not in codes or parts[1] == language:
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    response = redirect(f"/{language}/{parts[2]}" + (f"?{query}" if query else ""))
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
+    )
+    return response

@@ -8,7 +8,7 @@ from django.dispatch import receiver
 from px360.core.models import AuditAction
 from px360.core.services import audit_record
 
-from .middleware import SESSION_LAST_SEEN, SESSION_STARTED
+from .middleware import SESSION_LANGUAGE, SESSION_LAST_SEEN, SESSION_STARTED
 
 
 @receiver(user_logged_in, dispatch_uid="px360_audit_login")
@@ -17,6 +17,8 @@ def audit_login(sender, request, user, **kwargs):
         now = int(time.time())
         request.session[SESSION_STARTED] = now
         request.session[SESSION_LAST_SEEN] = now
+        # The first page after signing in opens in the user's own language.
+        request.session[SESSION_LANGUAGE] = user.preferred_language
     audit_record(action=AuditAction.LOGIN, request=request, actor=user)
 
 

@@ -37,10 +37,14 @@ def inbound(request):
         return JsonResponse({"status": "error", "message": "invalid JSON"}, status=400)
     if payload.get("type") == "status":
         updated = notification_delivery_report(
-            provider_id=str(payload.get("id") or ""), status=str(payload.get("status") or ""), error=str(payload.get("error") or "")
+            provider_id=str(payload.get("id") or ""),
+            status=str(payload.get("status") or ""),
+            error=str(payload.get("error") or ""),
         )
         return JsonResponse({"status": "ok", "updated": updated})
     opted_out = notifications_inbound_reply(
-        channel=str(payload.get("channel") or ""), sender=str(payload.get("from") or ""), text=str(payload.get("text") or "")
+        channel=str(payload.get("channel") or ""),
+        sender=str(payload.get("from") or ""),
+        text=str(payload.get("text") or ""),
     )
     return JsonResponse({"status": "ok", "opted_out": opted_out})

@@ -94,9 +94,14 @@ class SurveyQuestion(BaseModel):
         help_text=_("Shown only after a low score on that question."),
     )
     dimension = models.SlugField(
-        _("dimension"), max_length=60, blank=True, help_text=_("Composite this item belongs to, e.g. nurse_communication.")
+        _("dimension"),
+        max_length=60,
+        blank=True,
+        help_text=_("Composite this item belongs to, e.g. nurse_communication."),
     )
-    is_key = models.BooleanField(_("key question"), default=False, help_text=_("A low score marks the response negative."))
+    is_key = models.BooleanField(
+        _("key question"), default=False, help_text=_("A low score marks the response negative.")
+    )
 
     class Meta:
         verbose_name = _("survey question")
@@ -190,7 +195,9 @@ class SurveyPolicy(BaseModel):
     )
     quiet_hours_start = models.TimeField(_("quiet hours start"), default=datetime.time(21, 0))
     quiet_hours_end = models.TimeField(_("quiet hours end"), default=datetime.time(8, 0))
-    link_expiry_days = models.PositiveSmallIntegerField(_("link expires after (days)"), default=7, validators=[MinValueValidator(1)])
+    link_expiry_days = models.PositiveSmallIntegerField(
+        _("link expires after (days)"), default=7, validators=[MinValueValidator(1)]
+    )
     reminder_count = models.PositiveSmallIntegerField(_("reminders"), default=1, validators=[MaxValueValidator(5)])
     reminder_interval_hours = models.PositiveSmallIntegerField(
         _("hours between reminders"), default=48, validators=[MinValueValidator(1)]
@@ -228,7 +235,10 @@ class SurveyPolicy(BaseModel):
         order = self.channel_order if isinstance(self.channel_order, list) else None
         if not order or any(channel not in Channel.values for channel in order) or len(set(order)) != len(order):
             raise ValidationError(
-                {"channel_order": _("List each channel at most once: %(channels)s.") % {"channels": ", ".join(Channel.values)}}
+                {
+                    "channel_order": _("List each channel at most once: %(channels)s.")
+                    % {"channels": ", ".join(Channel.values)}
+                }
             )
 
 
@@ -239,7 +249,9 @@ class GuardianContact(BaseModel):
         "organizations.Patient", verbose_name=_("patient"), on_delete=models.CASCADE, related_name="survey_guardian"
     )
     relationship = models.CharField(_("relationship"), max_length=60, blank=True)
-    phone = models.CharField(_("phone"), max_length=16, blank=True, help_text=_("International format, e.g. +966501234567."))
+    phone = models.CharField(
+        _("phone"), max_length=16, blank=True, help_text=_("International format, e.g. +966501234567.")
+    )
     email = models.EmailField(_("e-mail"), blank=True)
 
     px_access = ModelAccess(hospital="patient__hospital")
@@ -356,7 +368,9 @@ class SurveyInstance(BaseModel):
     def is_answerable(self) -> bool:
         from django.utils import timezone
 
-        return self.status in SurveyStatus.answerable() and (self.expires_at is None or self.expires_at > timezone.now())
+        return self.status in SurveyStatus.answerable() and (
+            self.expires_at is None or self.expires_at > timezone.now()
+        )
 
 
 class SurveySuppression(SurveyInstance):
@@ -418,7 +432,9 @@ class SurveyResponse(BaseModel):
 class SurveyAnswer(BaseModel):
     """One answer, tied to the question code of the version the patient saw."""
 
-    response = models.ForeignKey(SurveyResponse, verbose_name=_("response"), on_delete=models.CASCADE, related_name="answers")
+    response = models.ForeignKey(
+        SurveyResponse, verbose_name=_("response"), on_delete=models.CASCADE, related_name="answers"
+    )
     question_code = models.SlugField(_("question"), max_length=60)
     question_type = models.CharField(_("type"), max_length=20, choices=QuestionType.choices)
     value_number = models.SmallIntegerField(_("number"), null=True, blank=True)

@@ -87,7 +87,9 @@ def score_response(answers: list[dict], *, rating_max: int = 2, nps_max: int = 6
     nps_values = [a["value"] for a in answers if a["type"] == QuestionType.NPS and a.get("value") is not None]
     nps_value = nps_values[0] if nps_values else None
     negative = any(
-        a.get("is_key") and a["type"] == QuestionType.RATING and is_low(a["type"], a.get("value"), rating_max=rating_max)
+        a.get("is_key")
+        and a["type"] == QuestionType.RATING
+        and is_low(a["type"], a.get("value"), rating_max=rating_max)
         for a in answers
     ) or any(value <= nps_max for value in nps_values)
     return ResponseScores(

@@ -277,7 +277,9 @@ def survey_create(
             other.suppression_reason = SuppressionReason.SUPERSEDED
             other.suppression_detail = str(instance)[:200]
             other.scheduled_at = None
-            other.save(update_fields=["status", "suppression_reason", "suppression_detail", "scheduled_at", "updated_at"])
+            other.save(
+                update_fields=["status", "suppression_reason", "suppression_detail", "scheduled_at", "updated_at"]
+            )
     return instance
 
 
@@ -363,7 +365,9 @@ def instance_for_link(value: str) -> SurveyInstance | None:
     token = token_from_link(value)
     if token is None:
         return None
-    return SurveyInstance.objects.select_related("hospital", "patient", "version", "template").filter(token=token).first()
+    return (
+        SurveyInstance.objects.select_related("hospital", "patient", "version", "template").filter(token=token).first()
+    )
 
 
 # --- delivery -------------------------------------------------------------------------
@@ -403,7 +407,9 @@ def surveys_dispatch_due(*, now=None) -> dict:
     """Turn due scheduled invitations into queued messages (re-checking every rule)."""
     now = now or timezone.now()
     counts = {"invited": 0, "suppressed": 0}
-    due = SurveyInstance.objects.filter(status=SurveyStatus.SCHEDULED, scheduled_at__lte=now).values_list("pk", flat=True)
+    due = SurveyInstance.objects.filter(status=SurveyStatus.SCHEDULED, scheduled_at__lte=now).values_list(
+        "pk", flat=True
+    )
     for pk in list(due[:500]):
         with transaction.atomic():
             instance = (
@@ -416,7 +422,9 @@ def surveys_dispatch_due(*, now=None) -> dict:
                 continue
             policy = policy_for(instance.hospital_id)
             patient = instance.patient
-            reason = _static_reason(patient=patient, encounter=instance.encounter, template=instance.template, policy=policy)
+            reason = _static_reason(
+                patient=patient, encounter=instance.encounter, template=instance.template, policy=policy
+            )
             contacts: list[Contact] = []
             if not reason:
                 contacts, instance.to_guardian, reason = contacts_for(patient, policy)
@@ -517,7 +525,12 @@ def survey_notification_fallback(*, notification: Notification) -> Notification 
     now = timezone.now()
     base = notification.idempotency_key.rsplit(":", 1)[0]
     created, _new = _queue_message(
-        instance, contact, purpose=notification.purpose, key=f"{base}:{contact.channel}", now=now, fallback_from=notification
+        instance,
+        contact,
+        purpose=notification.purpose,
+        key=f"{base}:{contact.channel}",
+        now=now,
+        fallback_from=notification,
     )
     SurveyInstance.objects.filter(pk=instance.pk).update(channel=contact.channel, updated_at=now)
     return created
@@ -543,7 +556,10 @@ def survey_open(*, instance: SurveyInstance) -> bool:
             action=AuditAction.SURVEY_OPENED,
             obj=instance,
             hospital=instance.hospital,
-            details={"template": instance.template.code, "version": instance.version.number if instance.version_id else None},
+            details={
+                "template": instance.template.code,
+                "version": instance.version.number if instance.version_id else None,
+            },
         )
     return bool(first)
 
@@ -646,9 +662,11 @@ def survey_save_progress(*, instance: SurveyInstance, data) -> dict:
     questions = instance.version.questions()
     values, errors = parse_answers(questions, data, complete=False)
     with transaction.atomic():
-        if not SurveyInstance.objects.select_for_update().filter(
-            pk=instance.pk, status__in=SurveyStatus.answerable(), expires_at__gt=timezone.now()
-        ).exists():
+        if (
+            not SurveyInstance.objects.select_for_update()
+            .filter(pk=instance.pk, status__in=SurveyStatus.answerable(), expires_at__gt=timezone.now())
+            .exists()
+        ):
             raise SurveyClosed
         response = _response_for(instance)
         _write_answers(response, questions, values)
@@ -692,7 +710,9 @@ def survey_submit(*, instance: SurveyInstance, data) -> SurveyResponse:
         response.comments = "\n".join(
             value for code, value in values.items() if by_code[code]["type"] == QuestionType.FREE_TEXT and value
         )
-        moment = instance.encounter.discharged_at if instance.encounter_id and instance.encounter.discharged_at else None
+        moment = (
+            instance.encounter.discharged_at if instance.encounter_id and instance.encounter.discharged_at else None
+        )
         response.attributed_to = timezone.localdate(moment or instance.triggered_at)
         response.save()
         notifications_cancel(Notification.objects.filter(survey_instance=instance), reason="survey_completed")

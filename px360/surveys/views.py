@@ -68,9 +68,11 @@ def _render(request, template: str, context: dict, *, language: str, status: int
             status=status,
         )
         response.render()
-    # The link is a credential: keep it out of caches, referrers and indexes.
+    # The link is a credential: keep it out of caches, other sites' referrers
+    # and indexes. ("no-referrer" would make browsers post with Origin: null,
+    # which the CSRF check rightly refuses.)
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"
     response["X-Robots-Tag"] = "noindex, nofollow"
     response["Content-Language"] = language
     return response
@@ -81,9 +83,7 @@ def _invalid(request, language: str):
 
 
 def _too_many(request):
-    response = _render(
-        request, "surveys/public/rate_limited.html", {}, language=_language(request, None), status=429
-    )
+    response = _render(request, "surveys/public/rate_limited.html", {}, language=_language(request, None), status=429)
     response["Retry-After"] = "60"
     return response
 
@@ -121,7 +121,9 @@ def _questions_for_display(instance, language, values, errors):
                 for c in question["choices"]
             ]
         value = values.get(question["code"])
-        selected = {str(v) for v in value} if isinstance(value, list) else ({str(value)} if value is not None else set())
+        selected = (
+            {str(v) for v in value} if isinstance(value, list) else ({str(value)} if value is not None else set())
+        )
         low_values = []
         parent = next((q for q in questions if q["code"] == question.get("follow_up_of")), None)
         if parent is not None:

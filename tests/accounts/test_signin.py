@@ -82,3 +82,14 @@ def test_weak_passwords_are_refused(hospital_admin_a):
     for weak in ("12345678", "password123", "ha_admin99"):
         with pytest.raises(ValidationError):
             validate_password(weak, hospital_admin_a)
+
+
+def test_the_first_page_after_sign_in_opens_in_the_users_language(client, make_user, hospital_a):
+    make_user("viewer", hospital=hospital_a, username="english_viewer", preferred_language="en")
+    response = client.post("/ar/admin/login/?next=/ar/admin/", {"username": "english_viewer", "password": PASSWORD})
+    assert response.status_code == 302
+    first = client.get(response["Location"])
+    assert first.status_code == 302 and first["Location"] == "/en/admin/"
+    assert client.cookies["px360_language"].value == "en"
+    # Afterwards the user may switch freely.
+    assert client.get("/ar/admin/").status_code == 200

@@ -190,7 +190,12 @@ def test_a_stop_reply_opts_the_patient_out_of_that_channel(client, settings, inv
 def test_other_replies_change_nothing(client, settings, invite):
     settings.PX360_INBOUND_SECRET = "hook-secret"
     instance = invite()
-    assert _post(client, {"type": "reply", "channel": "sms", "from": "+966501234567", "text": "thanks"}).json()["opted_out"] == 0
+    assert (
+        _post(client, {"type": "reply", "channel": "sms", "from": "+966501234567", "text": "thanks"}).json()[
+            "opted_out"
+        ]
+        == 0
+    )
     instance.patient.refresh_from_db()
     assert not instance.patient.opted_out_sms
 

@@ -70,7 +70,17 @@ _counter = iter(range(1, 10**6))
 def complete_stage(hospital_a):
     """Build an encounter, its journey and one stage, and complete the stage at ``at``."""
 
-    def complete(patient, *, survey, at, journey_type="OPD", delay_hours=2, code="end_of_visit", department=None, status="discharged"):
+    def complete(
+        patient,
+        *,
+        survey,
+        at,
+        journey_type="OPD",
+        delay_hours=2,
+        code="end_of_visit",
+        department=None,
+        status="discharged",
+    ):
         number = next(_counter)
         encounter = Encounter.objects.create(
             hospital=patient.hospital,
@@ -118,7 +128,9 @@ class FakeGateway:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
                 outer.requests.append({"headers": dict(self.headers), "body": body})
-                status, answer = outer.responses.pop(0) if outer.responses else (200, b'{"id": "gw-%d"}' % len(outer.requests))
+                status, answer = (
+                    outer.responses.pop(0) if outer.responses else (200, b'{"id": "gw-%d"}' % len(outer.requests))
+                )
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()

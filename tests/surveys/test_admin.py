@@ -21,8 +21,20 @@ pytestmark = pytest.mark.django_db
 def world(make_patient, complete_stage, library, hospital_b, client):
     """Hospital A: 4 invitations (one suppressed, one completed negative); hospital B: one."""
     with freeze_time("2026-11-20T10:00:00+03:00"):
-        stages = [complete_stage(make_patient(mrn=f"A{i}", national_id=""), survey=library["nps-only"], at=riyadh(2026, 11, 20, 9, 0), delay_hours=0) for i in range(3)]
-        dead = complete_stage(make_patient(mrn="A-dead", national_id="", is_deceased=True), survey=library["opd-visit"], at=riyadh(2026, 11, 20, 9, 0))
+        stages = [
+            complete_stage(
+                make_patient(mrn=f"A{i}", national_id=""),
+                survey=library["nps-only"],
+                at=riyadh(2026, 11, 20, 9, 0),
+                delay_hours=0,
+            )
+            for i in range(3)
+        ]
+        dead = complete_stage(
+            make_patient(mrn="A-dead", national_id="", is_deceased=True),
+            survey=library["opd-visit"],
+            at=riyadh(2026, 11, 20, 9, 0),
+        )
         other = PatientFactory(hospital=hospital_b, mrn="B1", phone="+966500000001", birth_date=None)
         b_stage = complete_stage(other, survey=library["nps-only"], at=riyadh(2026, 11, 20, 9, 0), delay_hours=0)
         instances = [survey_schedule_for_stage(stage=s) for s in [*stages, dead, b_stage]]
@@ -69,7 +81,9 @@ def test_a_coordinator_sees_only_their_hospital_and_gets_404_outside_it(client, 
     assert {row["label"] for row in page.context["by_hospital"]} == {"HA"}
     b_instance = world["instances"][-1]
     assert client.get(reverse("admin:surveys_surveyinstance_change", args=[b_instance.pk])).status_code == 404
-    assert client.get(reverse("admin:surveys_surveyinstance_change", args=[world["instances"][0].pk])).status_code == 200
+    assert (
+        client.get(reverse("admin:surveys_surveyinstance_change", args=[world["instances"][0].pk])).status_code == 200
+    )
     b_notification = Notification.objects.get(survey_instance=b_instance)
     assert client.get(reverse("admin:notifications_notification_change", args=[b_notification.pk])).status_code == 404
 

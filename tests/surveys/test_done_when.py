@@ -56,8 +56,16 @@ def test_an_outpatient_visit_discharged_in_the_evening_is_invited_the_next_morni
         link = f"/s/{survey_link_value(instance)}/"
         page = client.get(link)
         assert 'dir="rtl"' in page.content.decode()
-        answers = {"action": "submit", "q_recommend": "10", "q_access_ease": "5", "q_wait_time": "4",
-                   "q_doctor_explained": "5", "q_doctor_listened": "5", "q_staff_courtesy": "4", "q_care_coordination": "1"}
+        answers = {
+            "action": "submit",
+            "q_recommend": "10",
+            "q_access_ease": "5",
+            "q_wait_time": "4",
+            "q_doctor_explained": "5",
+            "q_doctor_listened": "5",
+            "q_staff_courtesy": "4",
+            "q_care_coordination": "1",
+        }
         assert client.post(link, answers).status_code == 302
         assert client.post(link, answers).status_code == 404
     response = SurveyResponse.objects.get()

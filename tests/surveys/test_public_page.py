@@ -57,7 +57,7 @@ def test_the_page_opens_in_arabic_right_to_left_with_only_hospital_and_first_nam
     assert "/static/surveys/survey.css" in html
     assert "http://" not in html.replace("https://px.example.sa", "") or "cdn" not in html
     assert 'name="viewport"' in html
-    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "no-referrer"
+    assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "same-origin"
 
 
 @freeze_time(NOW)
@@ -124,7 +124,9 @@ def test_the_four_bad_links_get_identical_responses(client, invited, settings):
     tampered = survey_link_value(valid)[:-3] + "abc"
     unknown = signing.Signer(salt=LINK_SALT, sep=".").sign("A" * 24)
 
-    answers = [client.get(f"/s/{value}/") for value in (unknown, tampered, survey_link_value(expired), survey_link_value(used))]
+    answers = [
+        client.get(f"/s/{value}/") for value in (unknown, tampered, survey_link_value(expired), survey_link_value(used))
+    ]
     assert {a.status_code for a in answers} == {404}
     assert len({a.content for a in answers}) == 1
     assert len({tuple(sorted((k, v) for k, v in a.items() if k != "Date")) for a in answers}) == 1
@@ -159,7 +161,7 @@ def test_missing_required_answers_are_reported_and_nothing_is_consumed(client, i
     instance = invited(survey="opd-visit")
     page = client.post(url(instance), {"action": "submit", "q_wait_time": "4"})
     assert page.status_code == 400
-    assert 'aria-invalid' in page.content.decode() or "px-has-error" in page.content.decode()
+    assert "aria-invalid" in page.content.decode() or "px-has-error" in page.content.decode()
     instance.refresh_from_db()
     assert instance.status != SurveyStatus.COMPLETED
 

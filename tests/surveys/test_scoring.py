@@ -22,14 +22,25 @@ def test_top_box_is_5_on_a_rating_9_or_10_on_nps_and_yes():
 
 def test_nps_categories():
     assert [nps_category(v) for v in (0, 6, 7, 8, 9, 10)] == [
-        "detractor", "detractor", "passive", "passive", "promoter", "promoter"
+        "detractor",
+        "detractor",
+        "passive",
+        "passive",
+        "promoter",
+        "promoter",
     ]
 
 
 def test_one_response_by_hand():
     # Ratings 5, 4, 3 -> 100, 75, 50 -> mean 75. Top box: 5 (yes), 4, 3 (no), NPS 9 (yes), "yes" (yes) -> 3 of 5 = 60 %.
     scores = score_response(
-        [a("q1", "rating_1_5", 5), a("q2", "rating_1_5", 4), a("q3", "rating_1_5", 3), a("nps", "nps_0_10", 9), a("yn", "yes_no", 1)]
+        [
+            a("q1", "rating_1_5", 5),
+            a("q2", "rating_1_5", 4),
+            a("q3", "rating_1_5", 3),
+            a("nps", "nps_0_10", 9),
+            a("yn", "yes_no", 1),
+        ]
     )
     assert scores.mean_score == Decimal("75.00")
     assert scores.top_box_percent == Decimal("60.00")

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.django_db
 
 
 @freeze_time("2026-11-20T09:00:00+03:00")
-def test_completing_a_stage_with_a_survey_schedules_one_invitation_after_the_delay(make_patient, complete_stage, opd_survey):
+def test_completing_a_stage_with_a_survey_schedules_one_invitation_after_the_delay(
+    make_patient, complete_stage, opd_survey
+):
     stage = complete_stage(make_patient(), survey=opd_survey, at=riyadh(2026, 11, 20, 10, 0), delay_hours=2)
 
     instance = survey_schedule_for_stage(stage=stage)
@@ -126,11 +128,17 @@ def test_a_cancellation_after_the_trigger_cancels_the_pending_invitation_and_its
 def test_one_survey_per_patient_per_30_days(make_patient, complete_stage, opd_survey):
     patient = make_patient()
     with freeze_time("2026-11-01T09:00:00+03:00"):
-        first = survey_schedule_for_stage(stage=complete_stage(patient, survey=opd_survey, at=riyadh(2026, 11, 1, 8, 0)))
+        first = survey_schedule_for_stage(
+            stage=complete_stage(patient, survey=opd_survey, at=riyadh(2026, 11, 1, 8, 0))
+        )
     with freeze_time("2026-11-20T09:00:00+03:00"):
-        second = survey_schedule_for_stage(stage=complete_stage(patient, survey=opd_survey, at=riyadh(2026, 11, 20, 8, 0)))
+        second = survey_schedule_for_stage(
+            stage=complete_stage(patient, survey=opd_survey, at=riyadh(2026, 11, 20, 8, 0))
+        )
     with freeze_time("2026-12-05T09:00:00+03:00"):
-        third = survey_schedule_for_stage(stage=complete_stage(patient, survey=opd_survey, at=riyadh(2026, 12, 5, 8, 0)))
+        third = survey_schedule_for_stage(
+            stage=complete_stage(patient, survey=opd_survey, at=riyadh(2026, 12, 5, 8, 0))
+        )
     assert first.status == SurveyStatus.SCHEDULED
     _suppressed(second, SuppressionReason.FREQUENCY_CAP)
     assert third.status == SurveyStatus.SCHEDULED
@@ -142,7 +150,9 @@ def test_the_frequency_period_is_configurable_per_hospital(make_patient, complet
     with freeze_time("2026-11-01T09:00:00+03:00"):
         survey_schedule_for_stage(stage=complete_stage(patient, survey=opd_survey, at=riyadh(2026, 11, 1, 8, 0)))
     with freeze_time("2026-11-10T09:00:00+03:00"):
-        later = survey_schedule_for_stage(stage=complete_stage(patient, survey=opd_survey, at=riyadh(2026, 11, 10, 8, 0)))
+        later = survey_schedule_for_stage(
+            stage=complete_stage(patient, survey=opd_survey, at=riyadh(2026, 11, 10, 8, 0))
+        )
     assert later.status == SurveyStatus.SCHEDULED
 
 
@@ -150,10 +160,18 @@ def test_the_frequency_period_is_configurable_per_hospital(make_patient, complet
 def test_an_admission_after_an_ed_visit_gets_only_the_inpatient_survey(make_patient, complete_stage, library):
     patient = make_patient()
     ed = survey_schedule_for_stage(
-        stage=complete_stage(patient, survey=library["emergency-visit"], journey_type="EMS", at=riyadh(2026, 11, 20, 8, 0), delay_hours=24)
+        stage=complete_stage(
+            patient,
+            survey=library["emergency-visit"],
+            journey_type="EMS",
+            at=riyadh(2026, 11, 20, 8, 0),
+            delay_hours=24,
+        )
     )
     inpatient = survey_schedule_for_stage(
-        stage=complete_stage(patient, survey=library["inpatient-stay"], journey_type="INPATIENT", at=riyadh(2026, 11, 20, 8, 30))
+        stage=complete_stage(
+            patient, survey=library["inpatient-stay"], journey_type="INPATIENT", at=riyadh(2026, 11, 20, 8, 30)
+        )
     )
     ed.refresh_from_db()
     _suppressed(ed, SuppressionReason.SUPERSEDED)
@@ -164,7 +182,9 @@ def test_an_admission_after_an_ed_visit_gets_only_the_inpatient_survey(make_pati
 def test_a_lower_priority_journey_never_replaces_a_higher_one(make_patient, complete_stage, library):
     patient = make_patient()
     inpatient = survey_schedule_for_stage(
-        stage=complete_stage(patient, survey=library["inpatient-stay"], journey_type="INPATIENT", at=riyadh(2026, 11, 20, 8, 0))
+        stage=complete_stage(
+            patient, survey=library["inpatient-stay"], journey_type="INPATIENT", at=riyadh(2026, 11, 20, 8, 0)
+        )
     )
     opd = survey_schedule_for_stage(
         stage=complete_stage(patient, survey=library["opd-visit"], journey_type="OPD", at=riyadh(2026, 11, 20, 8, 30))
@@ -177,12 +197,20 @@ def test_an_invitation_already_sent_is_not_replaced_by_a_higher_priority_one(mak
     patient = make_patient()
     with freeze_time("2026-11-20T09:00:00+03:00"):
         ed = survey_schedule_for_stage(
-            stage=complete_stage(patient, survey=library["emergency-visit"], journey_type="EMS", at=riyadh(2026, 11, 20, 8, 0), delay_hours=0)
+            stage=complete_stage(
+                patient,
+                survey=library["emergency-visit"],
+                journey_type="EMS",
+                at=riyadh(2026, 11, 20, 8, 0),
+                delay_hours=0,
+            )
         )
         surveys_dispatch_due()
     with freeze_time("2026-11-22T09:00:00+03:00"):
         inpatient = survey_schedule_for_stage(
-            stage=complete_stage(patient, survey=library["inpatient-stay"], journey_type="INPATIENT", at=riyadh(2026, 11, 22, 8, 0))
+            stage=complete_stage(
+                patient, survey=library["inpatient-stay"], journey_type="INPATIENT", at=riyadh(2026, 11, 22, 8, 0)
+            )
         )
     assert SurveyInstance.objects.get(pk=ed.pk).status == SurveyStatus.INVITED
     _suppressed(inpatient, SuppressionReason.FREQUENCY_CAP)
@@ -200,7 +228,9 @@ def test_an_invitation_already_sent_is_not_replaced_by_a_higher_priority_one(mak
         (riyadh(2026, 11, 20, 18, 59), 2, riyadh(2026, 11, 20, 20, 59)),  # just before quiet hours
     ],
 )
-def test_quiet_hours_move_a_send_to_the_next_allowed_time(make_patient, complete_stage, opd_survey, completed, delay, expected):
+def test_quiet_hours_move_a_send_to_the_next_allowed_time(
+    make_patient, complete_stage, opd_survey, completed, delay, expected
+):
     with freeze_time("2026-11-20T06:00:00+03:00"):
         instance = survey_schedule_for_stage(
             stage=complete_stage(make_patient(), survey=opd_survey, at=completed, delay_hours=delay)
@@ -220,7 +250,9 @@ def test_quiet_hours_are_configurable_per_hospital(make_patient, complete_stage,
 @freeze_time("2026-11-20T09:00:00+03:00")
 def test_rules_are_checked_again_when_the_invitation_is_due(make_patient, complete_stage, opd_survey):
     patient = make_patient()
-    instance = survey_schedule_for_stage(stage=complete_stage(patient, survey=opd_survey, at=riyadh(2026, 11, 20, 8, 0), delay_hours=0))
+    instance = survey_schedule_for_stage(
+        stage=complete_stage(patient, survey=opd_survey, at=riyadh(2026, 11, 20, 8, 0), delay_hours=0)
+    )
     patient.is_deceased = True
     patient.save()
     surveys_dispatch_due()

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.django_db
 @freeze_time("2026-11-20T10:00:00+03:00")
 def test_answers_stay_tied_to_the_version_the_patient_saw_after_an_edit(client, make_patient, complete_stage, library):
     survey = library["nps-only"]
-    first = survey_schedule_for_stage(stage=complete_stage(make_patient(), survey=survey, at=riyadh(2026, 11, 20, 9, 0), delay_hours=0))
+    first = survey_schedule_for_stage(
+        stage=complete_stage(make_patient(), survey=survey, at=riyadh(2026, 11, 20, 9, 0), delay_hours=0)
+    )
     surveys_dispatch_due()
     first.refresh_from_db()
 
@@ -23,7 +25,9 @@ def test_answers_stay_tied_to_the_version_the_patient_saw_after_an_edit(client, 
     question.text_ar = "نص جديد بعد التعديل"
     question.save()
     second = survey_schedule_for_stage(
-        stage=complete_stage(make_patient(mrn="M2", national_id=""), survey=survey, at=riyadh(2026, 11, 20, 9, 0), delay_hours=0)
+        stage=complete_stage(
+            make_patient(mrn="M2", national_id=""), survey=survey, at=riyadh(2026, 11, 20, 9, 0), delay_hours=0
+        )
     )
     surveys_dispatch_due()
     second.refresh_from_db()
@@ -48,7 +52,14 @@ def test_the_library_has_every_instrument_bilingual_and_loads_idempotently(db):
     call_command("load_survey_library")
     call_command("load_survey_library")
     codes = set(SurveyTemplate.objects.values_list("code", flat=True))
-    assert codes == {"opd-visit", "inpatient-stay", "emergency-visit", "ems-transport", "complaint-resolution", "nps-only"}
+    assert codes == {
+        "opd-visit",
+        "inpatient-stay",
+        "emergency-visit",
+        "ems-transport",
+        "complaint-resolution",
+        "nps-only",
+    }
     assert SurveyTemplate.objects.get(code="opd-visit").questions.count() == 11
     for question in SurveyQuestion.objects.all():
         assert question.text_ar and question.text_en, question.code

@@ -4,7 +4,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from unfold.contrib.filters.admin import ChoicesDropdownFilter, AutocompleteSelectFilter
+from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
 from unfold.decorators import action, display
 
 from px360.core.admin.base import PXModelAdmin
@@ -120,7 +120,8 @@ class SurveyInstanceAdmin(PXModelAdmin):
             from px360.journeys.models import Encounter
 
             cancelled += survey_cancel_pending(
-                encounter=Encounter.all_objects.get(pk=encounter_id), reason=f"cancelled by {request.user.get_username()}"
+                encounter=Encounter.all_objects.get(pk=encounter_id),
+                reason=f"cancelled by {request.user.get_username()}",
             )
         self.message_user(
             request,
@@ -133,7 +134,15 @@ class SurveyInstanceAdmin(PXModelAdmin):
 class SurveySuppressionAdmin(PXModelAdmin):
     """Every invitation a contact rule stopped, with its reason."""
 
-    list_display = ("__str__", "template", "hospital", "journey_type", "suppression_reason", "suppression_detail", "triggered_at")
+    list_display = (
+        "__str__",
+        "template",
+        "hospital",
+        "journey_type",
+        "suppression_reason",
+        "suppression_detail",
+        "triggered_at",
+    )
     list_filter = (("suppression_reason", ChoicesDropdownFilter), ("hospital", AutocompleteSelectFilter))
     list_select_related = ("template", "hospital")
     fields = INSTANCE_FIELDS

@@ -21,7 +21,10 @@ class SurveyPolicyAdmin(PXModelAdmin):
     list_select_related = ("hospital",)
     fieldsets = (
         (None, {"fields": ("hospital",)}),
-        (_("Who is surveyed"), {"fields": ("frequency_days", "minimum_age", "survey_guardian", "excluded_department_codes")}),
+        (
+            _("Who is surveyed"),
+            {"fields": ("frequency_days", "minimum_age", "survey_guardian", "excluded_department_codes")},
+        ),
         (
             _("When and how"),
             {

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import ChoicesDropdownFilter, AutocompleteSelectFilter
+from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
 from unfold.decorators import display
 
 from px360.core.admin.base import PXModelAdmin
@@ -92,7 +92,12 @@ class SurveyResponseAdmin(PXImportExportMixin, PXModelAdmin):
         return False  # answers come from patients only
 
     def get_export_queryset(self, request):
-        return super().get_export_queryset(request).select_related("hospital", "template", "version", "instance__encounter").prefetch_related("answers")
+        return (
+            super()
+            .get_export_queryset(request)
+            .select_related("hospital", "template", "version", "instance__encounter")
+            .prefetch_related("answers")
+        )
 
     @display(description=_("negative"), label={True: "danger", False: "success"})
     def negative_badge(self, obj):
@@ -117,7 +122,9 @@ class SurveyResponseAdmin(PXImportExportMixin, PXModelAdmin):
             rows.append((text, self._answer_text(question, answer, language)))
         if not rows:
             return "-"
-        body = format_html_join("", "<tr><th scope='row' class='p-2 text-start align-top'>{}</th><td class='p-2'>{}</td></tr>", rows)
+        body = format_html_join(
+            "", "<tr><th scope='row' class='p-2 text-start align-top'>{}</th><td class='p-2'>{}</td></tr>", rows
+        )
         return format_html("<table class='w-full text-sm'><tbody>{}</tbody></table>", body)
 
     @staticmethod
@@ -132,8 +139,10 @@ class SurveyResponseAdmin(PXImportExportMixin, PXModelAdmin):
         if kind == QuestionType.SINGLE_CHOICE:
             return labels.get(answer.value_text, answer.value_text)
         if kind == QuestionType.MULTIPLE_CHOICE:
-            return "، ".join(labels.get(v, v) for v in answer.value_choices) if language == "ar" else ", ".join(
-                labels.get(v, v) for v in answer.value_choices
+            return (
+                "، ".join(labels.get(v, v) for v in answer.value_choices)
+                if language == "ar"
+                else ", ".join(labels.get(v, v) for v in answer.value_choices)
             )
         return answer.value_text
 

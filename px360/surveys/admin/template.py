@@ -39,7 +39,9 @@ class SurveyQuestionInline(TranslationInlineModelAdmin, StackedInline):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "follow_up_of":
             parent = getattr(request, "_px360_survey_template", None)
-            kwargs["queryset"] = SurveyQuestion.objects.filter(template=parent) if parent else SurveyQuestion.objects.none()
+            kwargs["queryset"] = (
+                SurveyQuestion.objects.filter(template=parent) if parent else SurveyQuestion.objects.none()
+            )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
@@ -76,9 +78,7 @@ class SurveyTemplateAdmin(PXTranslatedModelAdmin):
             # Group-wide instruments are readable by every hospital (see the selector).
             visible = survey_templates_for(request.user, "view").values("pk")
             queryset = self.model.objects.filter(pk__in=visible).order_by(*(self.get_ordering(request) or ["code"]))
-        return queryset.annotate(
-            _question_count=Count("questions", distinct=True), _version=Max("versions__number")
-        )
+        return queryset.annotate(_question_count=Count("questions", distinct=True), _version=Max("versions__number"))
 
     def _group_wide_for_outsider(self, request, obj) -> bool:
         return obj is not None and obj.hospital_id is None and not user_is_global(request.user)
