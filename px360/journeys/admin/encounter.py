@@ -19,6 +19,7 @@ from px360.core.validators import national_id_is_valid
 from px360.organizations.models import Patient
 from px360.organizations.search import normalize_name
 
+from ..importer import COLUMNS
 from ..models import Encounter, ImportJob
 from ..resources import EncounterResource
 from ..services import import_job_confirm, import_job_create, import_job_start
@@ -121,26 +122,7 @@ class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
             "title": _("Import encounters"),
             "opts": self.model._meta,
             "form": form,
-            "columns": ", ".join(
-                [
-                    "hospital_code",
-                    "encounter_number",
-                    "encounter_type",
-                    "patient_mrn",
-                    "patient_national_id",
-                    "patient_name_ar",
-                    "patient_name_en",
-                    "patient_phone",
-                    "patient_email",
-                    "patient_language",
-                    "patient_birth_date",
-                    "patient_gender",
-                    "department_code",
-                    "physician_license",
-                    "admitted_at",
-                    "discharged_at",
-                ]
-            ),
+            "columns": ", ".join(COLUMNS),
             "recent_jobs": restrict(ImportJob.objects.filter(user=request.user, kind="import"), request.user)[:5],
         }
         request.current_app = self.admin_site.name
