@@ -103,7 +103,7 @@ def send(client, his, django_capture_on_commit_callbacks):
                 data=body,
                 content_type=content_type,
                 HTTP_AUTHORIZATION=f"Api-Key {key or his['key']}",
-                **extra,
+                **{"HTTP_ACCEPT_LANGUAGE": "en", **extra},
             )
 
     return post

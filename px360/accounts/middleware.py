@@ -41,7 +41,8 @@ class SessionPolicyMiddleware:
                 if request.path.startswith("/api/") or request.headers.get("HX-Request"):
                     return HttpResponse(status=401)
                 return redirect(f"{reverse('admin:login')}?{urlencode({'next': request.get_full_path()})}")
-            language = request.session.pop(SESSION_LANGUAGE, None)
+            # Only a page view is redirected; a form post goes through as sent.
+            language = request.session.pop(SESSION_LANGUAGE, None) if request.method == "GET" else None
             if language:
                 switched = _switch_language(request, language)
                 if switched is not None:

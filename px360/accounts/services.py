@@ -29,9 +29,11 @@ def create_default_roles() -> list[Role]:
         if role is None:
             role = Role(code=code, group=group)
         role.level = level
-        role.name_en = name_en
-        role.name_ar = name_ar
+        # The bare ``name`` writes whichever language is active, so it goes
+        # first and the explicit languages after it.
         role.name = name_ar
+        role.name_ar = name_ar
+        role.name_en = name_en
         role.group = group
         role.save()
         wanted = []

@@ -17,8 +17,10 @@ def audit_login(sender, request, user, **kwargs):
         now = int(time.time())
         request.session[SESSION_STARTED] = now
         request.session[SESSION_LAST_SEEN] = now
-        # The first page after signing in opens in the user's own language.
-        request.session[SESSION_LANGUAGE] = user.preferred_language
+        # The first page after signing in through the form opens in the
+        # user's own language (not for programmatic logins).
+        if request.method == "POST" and request.path.endswith("/login/"):
+            request.session[SESSION_LANGUAGE] = user.preferred_language
     audit_record(action=AuditAction.LOGIN, request=request, actor=user)
 
 

@@ -124,13 +124,12 @@ def stage_transition(
 
 
 def _surveys_service(name: str):
+    """A hook of the surveys app, when it is installed (it is optional)."""
     if not apps.is_installed("px360.surveys"):
         return None
-    try:  # TEMPORARY while the surveys app is being written
-        from px360.surveys import services
-    except ImportError:
-        return None
-    return getattr(services, name, None)
+    from px360.surveys import services
+
+    return getattr(services, name)
 
 
 def _after_stage_completed(stage: JourneyStageInstance) -> None:

@@ -5,8 +5,8 @@ contents or patient data. Each service claims its job with a conditional
 update, so a retried task does nothing twice.
 """
 
-from .models import ImportJob
 from . import services
+from .models import ImportJob
 from .services import export_job_run, import_job_check, import_job_run
 
 

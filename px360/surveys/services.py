@@ -201,7 +201,7 @@ def _frequency_conflicts(*, patient, policy, now, exclude_key: str):
         SurveyInstance.objects.filter(same_person, status__in=SurveyStatus.counted_for_frequency())
         .filter(triggered_at__gte=since)
         .exclude(trigger_key=exclude_key)
-        .select_for_update()
+        .select_for_update(of=("self",))
     )
 
 
@@ -291,9 +291,9 @@ def survey_schedule_for_stage(*, stage) -> SurveyInstance | None:
     hours, or suppressed with its reason. Calling it twice for one stage
     returns the same row.
     """
+    # The engine copies the stage template's survey onto the stage when the
+    # journey starts; reading only the copy costs no query for stages without one.
     template_id = getattr(stage, "survey_template_id", None)
-    if template_id is None and stage.stage_template_id:
-        template_id = getattr(stage.stage_template, "survey_template_id", None)
     if template_id is None:
         return None
     template = SurveyTemplate.all_objects.get(pk=template_id)
@@ -333,7 +333,9 @@ def survey_cancel_pending(*, encounter, reason: str) -> int:
     """Cancel the encounter's invitations not yet answered, and their unsent messages."""
     now = timezone.now()
     count = 0
-    pending = SurveyInstance.objects.select_for_update().filter(encounter=encounter, status__in=SurveyStatus.pending())
+    pending = SurveyInstance.objects.select_for_update(of=("self",)).filter(
+        encounter=encounter, status__in=SurveyStatus.pending()
+    )
     for instance in pending:
         _close(instance, status=SurveyStatus.CANCELLED, reason=reason, now=now)
         count += 1
@@ -413,7 +415,7 @@ def surveys_dispatch_due(*, now=None) -> dict:
     for pk in list(due[:500]):
         with transaction.atomic():
             instance = (
-                SurveyInstance.objects.select_for_update()
+                SurveyInstance.objects.select_for_update(of=("self",))
                 .select_related("patient", "encounter__department", "template", "hospital")
                 .filter(pk=pk, status=SurveyStatus.SCHEDULED)
                 .first()
@@ -663,7 +665,7 @@ def survey_save_progress(*, instance: SurveyInstance, data) -> dict:
     values, errors = parse_answers(questions, data, complete=False)
     with transaction.atomic():
         if (
-            not SurveyInstance.objects.select_for_update()
+            not SurveyInstance.objects.select_for_update(of=("self",))
             .filter(pk=instance.pk, status__in=SurveyStatus.answerable(), expires_at__gt=timezone.now())
             .exists()
         ):

@@ -1,7 +1,6 @@
 """A patient opens an Arabic invitation on a phone-sized Chromium, answers and submits."""
 
 import datetime as dt
-import os
 import shutil
 from pathlib import Path
 
@@ -83,13 +82,15 @@ def arabic_invitation(transactional_db, settings):
     return instance
 
 
-def test_an_arabic_invitation_on_a_360_pixel_phone(live_server, arabic_invitation, tmp_path):
+def test_an_arabic_invitation_on_a_360_pixel_phone(live_server, arabic_invitation, tmp_path, monkeypatch):
     from playwright.sync_api import sync_playwright
 
     from px360.surveys.models import SurveyResponse
     from px360.surveys.services import survey_link_value
 
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop
+    # Playwright's sync API runs an event loop; scoped to this test so the
+    # setting never reaches other tests (or a production check they run).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     url = f"{live_server.url}/s/{survey_link_value(arabic_invitation)}/"
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

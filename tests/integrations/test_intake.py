@@ -79,6 +79,13 @@ def test_malformed_json_is_400_stored_as_rejected_and_changes_nothing(send):
     assert not Encounter.objects.exists() and not Patient.objects.exists()
 
 
+def test_problems_are_in_the_senders_language_arabic_by_default(send):
+    arabic = send("{not json", HTTP_ACCEPT_LANGUAGE="ar")
+    assert arabic.json()["problems"][0]["message"].startswith("محتوى الطلب ليس JSON صالحًا")
+    english = send("{not json", HTTP_ACCEPT_LANGUAGE="en")
+    assert english.json()["problems"][0]["message"].startswith("The body is not valid JSON")
+
+
 def test_schema_problems_are_listed_field_by_field(send):
     response = send(json_event(event_type="Z99", encounter_number="", admitted_at="yesterday", extra=1))
     assert response.status_code == 400

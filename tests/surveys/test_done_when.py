@@ -5,6 +5,7 @@ link takes one set of answers that appears scored in the admin."""
 import datetime as dt
 
 import pytest
+from django.test import Client
 from freezegun import freeze_time
 
 from px360.journeys.models import Encounter, StageStatus
@@ -70,6 +71,9 @@ def test_an_outpatient_visit_discharged_in_the_evening_is_invited_the_next_morni
         assert client.post(link, answers).status_code == 404
     response = SurveyResponse.objects.get()
     assert response.mean_score is not None and response.nps_category == "promoter"
-    client.force_login(superuser)
-    admin_page = client.get(f"/en/admin/surveys/surveyresponse/{response.pk}/change/").content.decode()
-    assert "How easy was it to get your appointment?" in admin_page
+    staff = Client()  # a fresh browser: the patient's session is not the admin's
+    staff.force_login(superuser)
+    admin_response = staff.get(f"/ar/admin/surveys/surveyresponse/{response.pk}/change/", follow=True)
+    assert admin_response.status_code == 200
+    admin_page = admin_response.content.decode()
+    assert "كيف تقيّم سهولة حجز موعدك؟" in admin_page and "5 / 5" in admin_page

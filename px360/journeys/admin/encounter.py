@@ -16,7 +16,7 @@ from px360.core.admin.importexport import PXImportExportMixin
 from px360.core.models import AuditAction
 from px360.core.services import audit_record, hash_sensitive
 from px360.core.validators import national_id_is_valid
-from px360.organizations.models import Patient
+from px360.organizations.models import Hospital, Patient
 from px360.organizations.search import normalize_name
 
 from ..importer import COLUMNS
@@ -79,7 +79,12 @@ class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
         if hospital_ids is not None:
             patients = patients.filter(hospital_id__in=hospital_ids)
         looks_like_id = national_id_is_valid(term) or (term.isdigit() and len(term) == 10)
-        patient_match = Q(mrn=term)
+        if hospital_ids is None:
+            # MRNs are indexed with their hospital (hospital, mrn): naming every
+            # hospital lets PostgreSQL probe that index instead of scanning the table.
+            patient_match = Q(hospital_id__in=list(Hospital.all_objects.values_list("pk", flat=True)), mrn=term)
+        else:
+            patient_match = Q(mrn=term)
         if looks_like_id:
             patient_match |= Q(national_id=term)
         name = normalize_name(term)

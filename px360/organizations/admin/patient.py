@@ -1,14 +1,18 @@
 from django.contrib import admin
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, BooleanRadioFilter, ChoicesDropdownFilter
+from unfold.paginator import InfinitePaginator
 
+from px360.core.access import hospital_ids_for
 from px360.core.admin.base import PXModelAdmin
 from px360.core.admin.importexport import PXImportExportMixin
 from px360.core.models import AuditAction
 from px360.core.services import audit_record, hash_sensitive
 from px360.core.validators import national_id_is_valid
-from px360.organizations.models import Patient, sees_full_national_id
+from px360.organizations.models import Hospital, Patient, sees_full_national_id
 from px360.organizations.resources import PatientResource
+from px360.organizations.search import normalize_name
 
 
 @admin.register(Patient)
@@ -21,8 +25,13 @@ class PatientAdmin(PXImportExportMixin, PXModelAdmin):
         ("gender", ChoicesDropdownFilter),
         ("is_deceased", BooleanRadioFilter),
     )
-    # MRN and national ID: exact match only, never a substring scan.
-    search_fields = ("=mrn", "=national_id", "name_ar", "name_en")
+    # A million rows: no COUNT(*) (of the table or of a search), no page numbers.
+    paginator = InfinitePaginator
+    show_full_result_count = False
+    # MRN and national ID: exact match only, never a substring scan. Names are
+    # searched in get_search_results, on the folded name_search column (Arabic
+    # spelling variants ignored; trigram-indexed on PostgreSQL).
+    search_fields = ("=mrn", "=national_id")
     search_help_text = _("MRN or national ID (exact), or part of a name.")
     autocomplete_fields = ("hospital",)
     fieldsets = (
@@ -67,11 +76,22 @@ class PatientAdmin(PXImportExportMixin, PXModelAdmin):
         return fieldsets
 
     def get_search_results(self, request, queryset, search_term):
-        results, may_have_duplicates = super().get_search_results(request, queryset, search_term)
         term = search_term.strip()
-        if term:
-            # A term that looks like a national ID is itself patient data.
-            looks_like_id = national_id_is_valid(term) or (term.isdigit() and len(term) == 10)
-            stored = hash_sensitive(term) if looks_like_id else term
-            audit_record(action=AuditAction.SEARCH, request=request, model=Patient, details={"term": stored})
-        return results, may_have_duplicates
+        if not term:
+            return queryset, False
+        # A term that looks like a national ID is itself patient data.
+        looks_like_id = national_id_is_valid(term) or (term.isdigit() and len(term) == 10)
+        match = Q(mrn=term) | Q(national_id=term)
+        if hospital_ids_for(request.user) is None:
+            # MRNs are indexed with their hospital (hospital, mrn): naming every
+            # hospital lets PostgreSQL probe that index instead of scanning the table.
+            match = Q(hospital_id__in=list(Hospital.all_objects.values_list("pk", flat=True)), mrn=term) | Q(
+                national_id=term
+            )
+        name = normalize_name(term)
+        if len(name) >= 2 and not looks_like_id:
+            # A substring of the folded names: "احمد" finds "أحمد", "فاطمه" finds "فاطمة".
+            match |= Q(name_search__contains=name)
+        stored = hash_sensitive(term) if looks_like_id else term
+        audit_record(action=AuditAction.SEARCH, request=request, model=Patient, details={"term": stored})
+        return queryset.filter(match), False
