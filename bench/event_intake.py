@@ -87,14 +87,17 @@ def child(database: str, events: int) -> int:
 
 
 def _hl7(event: str, control_id: str, visit: str, mrn: str, discharged: str = "") -> str:
-    return "\r".join(
-        [
-            f"MSH|^~\\&|HIS|BH1^^L|PX360|PX360|20261120090000||ADT^{event}^ADT_{event}|{control_id}|P|2.5",
-            f"EVN|{event}|20261120090000",
-            f"PID|1||{mrn}^^^BH1^MR||Al-Harbi^Mohammed~الحربي^محمد||19800531|M|||||0501234567||ARA",
-            f"PV1|1|O|MED^^^BH1||||BH1-0001^Doctor|||MED|||||||||{visit}|||||||||||||||||||||||||20261120083000|{discharged}",
-        ]
-    ) + "\r"
+    return (
+        "\r".join(
+            [
+                f"MSH|^~\\&|HIS|BH1^^L|PX360|PX360|20261120090000||ADT^{event}^ADT_{event}|{control_id}|P|2.5",
+                f"EVN|{event}|20261120090000",
+                f"PID|1||{mrn}^^^BH1^MR||Al-Harbi^Mohammed~الحربي^محمد||19800531|M|||||0501234567||ARA",
+                f"PV1|1|O|MED^^^BH1||||BH1-0001^Doctor|||MED|||||||||{visit}|||||||||||||||||||||||||20261120083000|{discharged}",
+            ]
+        )
+        + "\r"
+    )
 
 
 def _json(event: str, message_id: str, visit: str, mrn: str) -> str:
