@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from px360.core.access import ModelAccess
@@ -190,6 +191,24 @@ class ImportJob(BaseModel):
         if self.rejected_count == 0:
             return True
         return self.mode == ImportMode.VALID_ROWS and valid_rows > 0
+
+
+class EncounterUserObjectPermission(UserObjectPermissionBase):
+    """Direct per-encounter grants (guardian), joined by a real foreign key."""
+
+    content_object = models.ForeignKey(Encounter, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        verbose_name = _("encounter permission of a user")
+        verbose_name_plural = _("encounter permissions of users")
+
+
+class EncounterGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Encounter, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        verbose_name = _("encounter permission of a group")
+        verbose_name_plural = _("encounter permissions of groups")
 
 
 # Journey templates and instances live in their own module; importing them

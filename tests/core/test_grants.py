@@ -116,3 +116,22 @@ def test_grant_screens_refuse_users_and_objects_of_another_hospital(client, hosp
     assert response.status_code == 200
     assert response.context["user_form"].errors
     assert not Patient.objects.none().exists()
+
+
+def test_encounter_grants_use_the_direct_permission_table(coordinator_a, hospital_b):
+    from django.utils import timezone
+
+    from px360.core.access import restrict
+    from px360.journeys.models import Encounter, EncounterUserObjectPermission
+
+    patient = PatientFactory(hospital=hospital_b)
+    shared = Encounter.objects.create(
+        hospital=hospital_b, encounter_number="B-1", encounter_type="OPD", patient=patient, admitted_at=timezone.now()
+    )
+    Encounter.objects.create(
+        hospital=hospital_b, encounter_number="B-2", encounter_type="OPD", patient=patient, admitted_at=timezone.now()
+    )
+    assign_perm("journeys.view_encounter", coordinator_a, shared)
+    assert EncounterUserObjectPermission.objects.filter(content_object=shared, user=coordinator_a).exists()
+    visible = restrict(Encounter.objects.filter(hospital=hospital_b), coordinator_a)
+    assert list(visible.values_list("encounter_number", flat=True)) == ["B-1"]
