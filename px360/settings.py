@@ -387,6 +387,7 @@ UNFOLD = {
     "SHOW_LANGUAGES": True,
     "SHOW_BACK_BUTTON": True,
     "ENVIRONMENT": "px360.core.unfold.environment_callback",
+    "DASHBOARD_CALLBACK": "px360.core.dashboard.dashboard_callback",
     "STYLES": [lambda request: static("px360/css/admin.css")],
     "COLORS": {
         "primary": {
