@@ -184,29 +184,70 @@ def _owner_q(rules: ModelAccess, scope: Scope) -> Q:
 
 
 def granted_pks(user, model, codenames: list[str]) -> list:
-    """Primary keys of ``model`` rows granted to ``user`` (directly or by group)."""
-    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+    """Primary keys of ``model`` rows granted to ``user`` (directly or by group).
 
+    Grants are read once per user object (i.e. once per request): guardian's
+    generic tables in two queries for every model, its direct tables in two
+    queries per model asked about.
+    """
     if not user.is_authenticated:
         return []
-    user_model = get_user_obj_perms_model(model)
-    group_model = get_group_obj_perms_model(model)
+    grants = _grants_of(user, model)
     pks: set = set()
-    for perm_model, filters in (
-        (user_model, {"user": user}),
-        (group_model, {"group__in": user.groups.all()}),
-    ):
-        queryset = perm_model.objects.filter(permission__codename__in=codenames, **filters)
-        if _is_direct(perm_model):
-            pks.update(queryset.values_list("content_object_id", flat=True))
-        else:
-            content_type = ContentType.objects.get_for_model(model)
-            for raw in queryset.filter(content_type=content_type).values_list("object_pk", flat=True):
+    for codename in codenames:
+        pks.update(grants.get(codename, ()))
+    return list(pks)
+
+
+def _grants_of(user, model) -> dict:
+    """``{codename: {pk, ...}}`` of the user's object grants on ``model``."""
+    from guardian.utils import get_group_obj_perms_model, get_user_obj_perms_model
+
+    cache = user.__dict__.setdefault("_px360_grants", {})
+    label = model._meta.label_lower
+    if label in cache:
+        return cache[label]
+    user_model, group_model = get_user_obj_perms_model(model), get_group_obj_perms_model(model)
+    grants: dict = {}
+    if _is_direct(user_model) or _is_direct(group_model):
+        for perm_model, filters in ((user_model, {"user": user}), (group_model, {"group__user": user})):
+            if not _is_direct(perm_model):
+                continue
+            rows = perm_model.objects.filter(**filters).values_list("permission__codename", "content_object_id")
+            for codename, pk in rows:
+                grants.setdefault(codename, set()).add(pk)
+    if not (_is_direct(user_model) and _is_direct(group_model)):
+        content_type = ContentType.objects.get_for_model(model)
+        for (content_type_id, codename), raw_pks in _generic_grants(user).items():
+            if content_type_id != content_type.pk:
+                continue
+            for raw in raw_pks:
                 try:
-                    pks.add(model._meta.pk.to_python(raw))
+                    grants.setdefault(codename, set()).add(model._meta.pk.to_python(raw))
                 except Exception:  # a malformed stored key grants nothing
                     continue
-    return list(pks)
+    cache[label] = grants
+    return grants
+
+
+def _generic_grants(user) -> dict:
+    """Every grant of the user in guardian's generic tables: ``{(ct id, codename): {raw pk}}``."""
+    cached = user.__dict__.get("_px360_generic_grants")
+    if cached is not None:
+        return cached
+    from guardian.models import GroupObjectPermission, UserObjectPermission
+
+    grants: dict = {}
+    for queryset in (
+        UserObjectPermission.objects.filter(user=user),
+        GroupObjectPermission.objects.filter(group__user=user),
+    ):
+        for content_type_id, codename, raw in queryset.values_list(
+            "content_type_id", "permission__codename", "object_pk"
+        ):
+            grants.setdefault((content_type_id, codename), set()).add(raw)
+    user.__dict__["_px360_generic_grants"] = grants
+    return grants
 
 
 def _is_direct(perm_model) -> bool:

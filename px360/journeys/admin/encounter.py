@@ -29,6 +29,8 @@ from .forms import ConfirmImportForm, EncounterImportForm
 # A name matching more patients than this is searched with a join instead of
 # a list of ids (slower, but still indexed on PostgreSQL).
 NAME_MATCH_LIMIT = 1000
+# Up to this many matching encounters are fetched by id before the page is sorted.
+ENCOUNTER_MATCH_LIMIT = 5000
 
 
 @admin.register(Encounter)
@@ -79,29 +81,42 @@ class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
         if hospital_ids is not None:
             patients = patients.filter(hospital_id__in=hospital_ids)
         looks_like_id = national_id_is_valid(term) or (term.isdigit() and len(term) == 10)
-        if hospital_ids is None:
-            # MRNs are indexed with their hospital (hospital, mrn): naming every
-            # hospital lets PostgreSQL probe that index instead of scanning the table.
-            patient_match = Q(hospital_id__in=list(Hospital.all_objects.values_list("pk", flat=True)), mrn=term)
-        else:
-            patient_match = Q(mrn=term)
+        # MRNs and encounter numbers are indexed with their hospital: naming
+        # the hospitals lets PostgreSQL probe those indexes instead of scanning.
+        scope_hospitals = (
+            list(hospital_ids) if hospital_ids is not None else list(Hospital.all_objects.values_list("pk", flat=True))
+        )
+        patient_match = Q(hospital_id__in=scope_hospitals, mrn=term)
         if looks_like_id:
             patient_match |= Q(national_id=term)
         name = normalize_name(term)
         if len(name) >= 2 and not looks_like_id:
             patient_match |= Q(name_search__contains=name)
         patient_ids = list(patients.filter(patient_match).values_list("pk", flat=True)[: NAME_MATCH_LIMIT + 1])
-        if len(patient_ids) > NAME_MATCH_LIMIT:
-            condition = Q(patient__in=patients.filter(patient_match))
-        else:
-            condition = Q(patient_id__in=patient_ids)
+        number_match = Q(hospital_id__in=scope_hospitals, encounter_number=term)
+        condition = None
+        if len(patient_ids) <= NAME_MATCH_LIMIT:
+            # Collect the matching encounters through the patient index first:
+            # ordering a million rows by admission and filtering them is what
+            # made rare names slow.
+            encounter_ids = list(
+                Encounter.objects.filter(number_match | Q(patient_id__in=patient_ids)).values_list("pk", flat=True)[
+                    : ENCOUNTER_MATCH_LIMIT + 1
+                ]
+            )
+            if len(encounter_ids) <= ENCOUNTER_MATCH_LIMIT:
+                condition = Q(pk__in=encounter_ids)
+            else:
+                condition = number_match | Q(patient_id__in=patient_ids)
+        if condition is None:
+            condition = number_match | Q(patient__in=patients.filter(patient_match))
         audit_record(
             action=AuditAction.SEARCH,
             request=request,
             model=Encounter,
             details={"term": hash_sensitive(term) if looks_like_id else term},
         )
-        return queryset.filter(Q(encounter_number=term) | condition), False
+        return queryset.filter(condition), False
 
     # --- import (two steps: upload and check, then confirm) -----------------------
 
