@@ -16,6 +16,9 @@ class HospitalResource(PXResource):
         import_id_fields = ("code",)
         fields = ("code", "name_ar", "name_en", "city_ar", "city_en", "region_ar", "region_en", "is_active")
         skip_unchanged = True
+        # Run Model.clean (parent in the same hospital, no cycles, phone format)
+        # for imported rows too, not only in the admin form.
+        clean_model_instances = True
         report_skipped = True
 
     def check_scope(self, instance):
@@ -34,6 +37,9 @@ class DepartmentResource(PXResource):
         import_id_fields = ("hospital", "code")
         fields = ("hospital", "code", "name_ar", "name_en", "is_active")
         skip_unchanged = True
+        # Run Model.clean (parent in the same hospital, no cycles, phone format)
+        # for imported rows too, not only in the admin form.
+        clean_model_instances = True
         report_skipped = True
 
 
@@ -47,6 +53,9 @@ class PhysicianResource(PXResource):
         import_id_fields = ("license_number",)
         fields = ("license_number", "name_ar", "name_en", "specialty_ar", "specialty_en", "hospital", "is_active")
         skip_unchanged = True
+        # Run Model.clean (parent in the same hospital, no cycles, phone format)
+        # for imported rows too, not only in the admin form.
+        clean_model_instances = True
         report_skipped = True
 
 
@@ -72,6 +81,9 @@ class PatientResource(PXResource):
             "preferred_language",
         )
         skip_unchanged = True
+        # Run Model.clean (parent in the same hospital, no cycles, phone format)
+        # for imported rows too, not only in the admin form.
+        clean_model_instances = True
         report_skipped = True
 
     def dehydrate_national_id(self, patient):

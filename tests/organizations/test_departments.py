@@ -44,3 +44,22 @@ def test_subtree_selector(hospital_a):
     DepartmentFactory(hospital=hospital_a, code="OTHER")
     assert department_subtree_ids(top.pk) == {top.pk, child.pk, grandchild.pk}
     assert department_subtree_ids(grandchild.pk) == {grandchild.pk}
+
+
+def test_an_imported_department_is_validated_like_the_form(hospital_admin_a, hospital_a, hospital_b):
+    import tablib
+
+    from px360.organizations.models import Department
+    from px360.organizations.resources import DepartmentResource
+
+    DepartmentFactory(hospital=hospital_a, code="TOP")
+    dataset = tablib.Dataset(headers=["hospital_code", "code", "name_ar", "name_en", "is_active"])
+    dataset.append([hospital_a.code, "NEW", "جديد", "New", "1"])
+    result = DepartmentResource(user=hospital_admin_a).import_data(dataset, dry_run=True)
+    assert not result.has_validation_errors()
+    # A row for another hospital is refused by scope.
+    other = tablib.Dataset(headers=["hospital_code", "code", "name_ar", "name_en", "is_active"])
+    other.append([hospital_b.code, "X", "س", "X", "1"])
+    result = DepartmentResource(user=hospital_admin_a).import_data(other, dry_run=True)
+    assert result.has_validation_errors()
+    assert not Department.objects.filter(code="X").exists()
