@@ -53,6 +53,19 @@ _PLAIN = {
 }
 # Rows per UPDATE ... FROM (VALUES ...) statement (PostgreSQL allows 65,535 parameters).
 UPDATE_BATCH = 1000
+# PostgreSQL column types (Django's ``db_type`` without its length) that binary COPY
+# handles, and the psycopg type names whose binary dumpers write them.
+_BINARY_COPY_TYPES = {
+    "uuid": "uuid",
+    "timestamp with time zone": "timestamptz",
+    "date": "date",
+    "varchar": "varchar",
+    "text": "text",
+    "boolean": "bool",
+    "smallint": "int2",
+    "integer": "int4",
+    "bigint": "int8",
+}
 
 
 def history_enabled() -> bool:
@@ -113,6 +126,7 @@ class Table:
         self.columns = [field.column for field in fields]
         self.index = {name: position for position, name in enumerate(self.attnames)}
         self.db_table = model._meta.db_table
+        self.copy_types = _binary_copy_types(fields, connection)
         self._converters = [
             (position, converter)
             for position, converter in enumerate(_converter(field, connection) for field in fields)
@@ -138,6 +152,21 @@ class Table:
             row[index[name]] = value
         return row
 
+    def row_maker(self, names: Sequence[str]):
+        """:meth:`new_row` for values given positionally, in the order of ``names`` (no dict per row)."""
+        positions = [self.index[name] for name in names]
+        template, dynamic = self.template, self._dynamic
+
+        def make(values: Sequence) -> list:
+            row = template[:]
+            for position, default in dynamic:
+                row[position] = default()
+            for position, value in zip(positions, values, strict=True):
+                row[position] = value
+            return row
+
+        return make
+
     def prepare(self, rows: Iterable[Sequence]) -> list[list]:
         """Rows of Python values (in column order) converted to database values."""
         converters = self._converters
@@ -158,6 +187,27 @@ class Table:
             if self.attnames[position] == name:
                 return convert(value) if value is not None else None
         return value
+
+
+def _binary_copy_types(fields, connection) -> list[str] | None:
+    """psycopg type names for ``COPY ... (FORMAT BINARY)`` of these columns, or None (text COPY).
+
+    Binary COPY sends UUIDs as 16 bytes and timestamps as integers: psycopg does
+    not format them as text and the server does not parse them (psycopg's row
+    formatting fell about fourfold). It needs every column's exact type (the
+    server applies no cast) and values of the matching Python type (``UUID``
+    objects, not strings), so a column of any other type falls back to text.
+    """
+    if connection.vendor != "postgresql":
+        return None
+    names = []
+    for field in fields:
+        db_type = _target(field).db_type(connection)
+        name = _BINARY_COPY_TYPES.get(db_type.split("(")[0].strip().lower()) if db_type else None
+        if name is None:
+            return None
+        names.append(name)
+    return names
 
 
 class HistoryTable(Table):
@@ -221,10 +271,15 @@ def insert(table: Table, rows: list[list]) -> None:
     columns = ", ".join(quote(column) for column in table.columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
+            types = table.copy_types
             sql = f"COPY {quote(table.db_table)} ({columns}) FROM STDIN"
+            if types is not None:
+                sql += " (FORMAT BINARY)"
 
             def copy(sql, params, many, context):
                 with context["cursor"].cursor.copy(sql) as copy:
+                    if types is not None:
+                        copy.set_types(types)
                     write_row = copy.write_row
                     for row in params:
                         write_row(row)

@@ -343,10 +343,11 @@ class _FastSheet:
         strings, columns, date_styles = self.strings, self.columns, self.date_styles
         cells: list = []
         for column, style, kind, raw, inline in matches:
-            if kind == "inlineStr":
-                value = _xml_text(inline) if inline else None
-            elif kind == "s":
+            # Most common kinds first: shared strings, then numbers.
+            if kind == "s":
                 value = strings[int(raw)] if raw else None
+            elif kind == "inlineStr":
+                value = _xml_text(inline) if inline else None
             elif kind == "n" or not kind:
                 if not raw:
                     value = None
@@ -501,9 +502,16 @@ class CellError(Exception):
 
 
 def _text(value) -> str:
+    if type(value) is str:
+        return value
     if isinstance(value, datetime | date | time):
         return value.isoformat()
     return value
+
+
+def _ascii_digits(text: str) -> str:
+    """Arabic-Indic digits as ASCII ones (an ASCII text has none: ``translate`` is skipped)."""
+    return text if text.isascii() else text.translate(_DIGITS)
 
 
 def parse_datetime_cell(value) -> datetime | None:
@@ -515,7 +523,7 @@ def parse_datetime_cell(value) -> datetime | None:
     elif isinstance(value, date):
         parsed = datetime.combine(value, time())
     else:
-        text = str(value).translate(_DIGITS).strip()
+        text = _ascii_digits(str(value)).strip()
         match = _DMY.match(text)
         try:
             if match:
@@ -539,7 +547,7 @@ def parse_date_cell(value) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    text = str(value).translate(_DIGITS).strip()
+    text = _ascii_digits(str(value)).strip()
     match = _DMY.match(text)
     try:
         if match:
@@ -647,11 +655,22 @@ class _Checker:
         return self.plan
 
     def _values(self, cells: list) -> dict:
+        # _cell, with its common case (a string) inline: this runs for every cell of the file.
         width = len(cells)
-        return {
-            name: _cell(cells[position]) if position is not None and position < width else ""
-            for name, position in self.column_positions
-        }
+        values = {}
+        for name, position in self.column_positions:
+            if position is None or position >= width:
+                values[name] = ""
+                continue
+            value = cells[position]
+            if type(value) is str:
+                value = value.strip()
+                if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
+                    value = value[1:]
+                values[name] = value
+            else:
+                values[name] = _cell(value)
+        return values
 
     def _check_chunk(self, chunk: list, keep_rejected_raw: dict) -> None:
         parsed = [(row_number, cells, self._values(cells)) for row_number, cells in chunk]
@@ -711,7 +730,7 @@ class _Checker:
         elif len(mrn) > 30:
             fail("patient_mrn", _("The MRN is longer than 30 characters."))
 
-        national_id = _text(values["patient_national_id"]).translate(_DIGITS)
+        national_id = _ascii_digits(_text(values["patient_national_id"]))
         if national_id and not national_id_is_valid(national_id):
             fail(
                 "patient_national_id",
@@ -1191,6 +1210,41 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
     )
     e_job, e_updated = e["import_job_id"], e["updated_at"]
     e_names = [encounters.table.attnames[position] for position in e_compare]
+    # New rows: the columns the import sets, in the order of the tuples below.
+    new_patient = patients.table.row_maker(
+        (
+            "hospital_id",
+            "mrn",
+            "national_id",
+            "name_ar",
+            "name_en",
+            "name_search",
+            "phone",
+            "email",
+            "preferred_language",
+            "birth_date",
+            "gender",
+            "created_at",
+            "updated_at",
+        )
+    )
+    new_encounter = encounters.table.row_maker(
+        (
+            "hospital_id",
+            "encounter_number",
+            "encounter_type",
+            "patient_id",
+            "department_id",
+            "attending_physician_id",
+            "admitted_at",
+            "discharged_at",
+            "status",
+            "source",
+            "import_job_id",
+            "created_at",
+            "updated_at",
+        )
+    )
 
     outer = transaction.atomic() if single else _nullcontext()
     with outer:
@@ -1205,22 +1259,22 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
                     stored = existing.get(key)
                     if stored is None:
                         national_id, name_ar, name_en, phone, email, language, birth_date, gender = values
-                        row = patients.table.new_row(
-                            {
-                                "hospital_id": key[0],
-                                "mrn": key[1],
-                                "national_id": national_id,
-                                "name_ar": name_ar,
-                                "name_en": name_en,
-                                "name_search": name_search_value(name_ar, name_en),
-                                "phone": phone,
-                                "email": email,
-                                "preferred_language": language or "ar",
-                                "birth_date": birth_date,
-                                "gender": gender or "U",
-                                "created_at": now,
-                                "updated_at": now,
-                            }
+                        row = new_patient(
+                            (
+                                key[0],
+                                key[1],
+                                national_id,
+                                name_ar,
+                                name_en,
+                                name_search_value(name_ar, name_en),
+                                phone,
+                                email,
+                                language or "ar",
+                                birth_date,
+                                gender or "U",
+                                now,
+                                now,
+                            )
                         )
                         created.append(row)
                         patient_ids[key] = row[p_id]
@@ -1263,22 +1317,22 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
                     stored = existing.get((hospital_id, number))
                     if stored is None:
                         created.append(
-                            encounters.table.new_row(
-                                {
-                                    "hospital_id": hospital_id,
-                                    "encounter_number": number,
-                                    "encounter_type": encounter_type,
-                                    "patient_id": patient_id,
-                                    "department_id": department_id,
-                                    "attending_physician_id": physician_id,
-                                    "admitted_at": admitted,
-                                    "discharged_at": discharged,
-                                    "status": _status_for(discharged),
-                                    "source": EncounterSource.IMPORT,
-                                    "import_job_id": job_id,
-                                    "created_at": now,
-                                    "updated_at": now,
-                                }
+                            new_encounter(
+                                (
+                                    hospital_id,
+                                    number,
+                                    encounter_type,
+                                    patient_id,
+                                    department_id,
+                                    physician_id,
+                                    admitted,
+                                    discharged,
+                                    _status_for(discharged),
+                                    EncounterSource.IMPORT,
+                                    job_id,
+                                    now,
+                                    now,
+                                )
                             )
                         )
                         continue
