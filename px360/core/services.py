@@ -29,6 +29,19 @@ def hash_sensitive(value: str) -> str:
     return f"sha256:{digest[:32]}"
 
 
+def looks_like_national_id(term: str) -> bool:
+    """Ten digits (valid check digit or not): treat it as patient data."""
+    from .validators import national_id_is_valid
+
+    return national_id_is_valid(term) or (term.isdigit() and len(term) == 10)
+
+
+def audit_search(*, request, model, term: str) -> None:
+    """Record a search of patient data; a term that looks like a national ID is stored hashed."""
+    stored = hash_sensitive(term) if looks_like_national_id(term) else term
+    audit_record(action=AuditAction.SEARCH, request=request, model=model, details={"term": stored})
+
+
 def audit_record(
     *,
     action: AuditAction | str,

@@ -170,14 +170,11 @@ class PXModelAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, ModelAd
         return obj
 
     def _any_grant(self, request, action: str) -> bool:
-        cache = request.__dict__.setdefault("_px360_grants", {})
-        key = (self.model._meta.label, action)
-        if key not in cache:
-            codenames = [f"{action}_{self.model._meta.model_name}"]
-            if action == "view":
-                codenames.append(f"change_{self.model._meta.model_name}")
-            cache[key] = bool(granted_pks(request.user, self.model, codenames))
-        return cache[key]
+        # granted_pks reads the user's grants once per request.
+        codenames = [f"{action}_{self.model._meta.model_name}"]
+        if action == "view":
+            codenames.append(f"change_{self.model._meta.model_name}")
+        return bool(granted_pks(request.user, self.model, codenames))
 
     def _as_object(self, request, obj):
         # Unfold's row actions pass the object's id instead of the object.

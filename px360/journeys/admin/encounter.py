@@ -13,9 +13,7 @@ from unfold.paginator import InfinitePaginator
 from px360.core.access import hospital_ids_for, restrict
 from px360.core.admin.base import PXModelAdmin
 from px360.core.admin.importexport import PXImportExportMixin
-from px360.core.models import AuditAction
-from px360.core.services import audit_record, hash_sensitive
-from px360.core.validators import national_id_is_valid
+from px360.core.services import audit_search, looks_like_national_id
 from px360.organizations.models import Hospital, Patient
 from px360.organizations.search import normalize_name
 
@@ -80,7 +78,7 @@ class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
         hospital_ids = hospital_ids_for(request.user)
         if hospital_ids is not None:
             patients = patients.filter(hospital_id__in=hospital_ids)
-        looks_like_id = national_id_is_valid(term) or (term.isdigit() and len(term) == 10)
+        looks_like_id = looks_like_national_id(term)
         # MRNs and encounter numbers are indexed with their hospital: naming
         # the hospitals lets PostgreSQL probe those indexes instead of scanning.
         scope_hospitals = (
@@ -110,12 +108,7 @@ class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
                 condition = number_match | Q(patient_id__in=patient_ids)
         if condition is None:
             condition = number_match | Q(patient__in=patients.filter(patient_match))
-        audit_record(
-            action=AuditAction.SEARCH,
-            request=request,
-            model=Encounter,
-            details={"term": hash_sensitive(term) if looks_like_id else term},
-        )
+        audit_search(request=request, model=Encounter, term=term)
         return queryset.filter(condition), False
 
     # --- import (two steps: upload and check, then confirm) -----------------------

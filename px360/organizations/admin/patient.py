@@ -7,9 +7,7 @@ from unfold.paginator import InfinitePaginator
 from px360.core.access import hospital_ids_for
 from px360.core.admin.base import PXModelAdmin
 from px360.core.admin.importexport import PXImportExportMixin
-from px360.core.models import AuditAction
-from px360.core.services import audit_record, hash_sensitive
-from px360.core.validators import national_id_is_valid
+from px360.core.services import audit_search, looks_like_national_id
 from px360.organizations.models import Hospital, Patient, sees_full_national_id
 from px360.organizations.resources import PatientResource
 from px360.organizations.search import normalize_name
@@ -80,7 +78,7 @@ class PatientAdmin(PXImportExportMixin, PXModelAdmin):
         if not term:
             return queryset, False
         # A term that looks like a national ID is itself patient data.
-        looks_like_id = national_id_is_valid(term) or (term.isdigit() and len(term) == 10)
+        looks_like_id = looks_like_national_id(term)
         match = Q(mrn=term) | Q(national_id=term)
         if hospital_ids_for(request.user) is None:
             # MRNs are indexed with their hospital (hospital, mrn): naming every
@@ -92,6 +90,5 @@ class PatientAdmin(PXImportExportMixin, PXModelAdmin):
         if len(name) >= 2 and not looks_like_id:
             # A substring of the folded names: "احمد" finds "أحمد", "فاطمه" finds "فاطمة".
             match |= Q(name_search__contains=name)
-        stored = hash_sensitive(term) if looks_like_id else term
-        audit_record(action=AuditAction.SEARCH, request=request, model=Patient, details={"term": stored})
+        audit_search(request=request, model=Patient, term=term)
         return queryset.filter(match), False
