@@ -23,15 +23,25 @@ class Encounter(SoftDeleteModel):
     number only.
     """
 
+    # No index of its own: the (hospital, encounter number) and (hospital, admission) indexes start with it.
     hospital = models.ForeignKey(
-        "organizations.Hospital", verbose_name=_("hospital"), on_delete=models.PROTECT, related_name="encounters"
+        "organizations.Hospital",
+        verbose_name=_("hospital"),
+        on_delete=models.PROTECT,
+        related_name="encounters",
+        db_index=False,
     )
     encounter_number = models.CharField(
         _("encounter number"), max_length=40, help_text=_("The visit number the HIS gave this encounter.")
     )
     encounter_type = models.CharField(_("type"), max_length=10, choices=EncounterType.choices)
+    # Indexed with the admission time below (a patient's visits, newest first).
     patient = models.ForeignKey(
-        "organizations.Patient", verbose_name=_("patient"), on_delete=models.PROTECT, related_name="encounters"
+        "organizations.Patient",
+        verbose_name=_("patient"),
+        on_delete=models.PROTECT,
+        related_name="encounters",
+        db_index=False,
     )
     department = models.ForeignKey(
         "organizations.Department",
@@ -65,7 +75,12 @@ class Encounter(SoftDeleteModel):
         help_text=_("The import that last created or changed this encounter."),
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # History is read per encounter (its ``id``) and by date; indexes on the copied
+    # foreign keys would only slow down every import and HIS event.
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"],
+        no_db_index=["hospital", "patient", "department", "attending_physician", "import_job", "created_at"],
+    )
 
     px_access = ModelAccess(hospital="hospital", department="department", physician="attending_physician")
 
@@ -89,6 +104,8 @@ class Encounter(SoftDeleteModel):
             # Page 1 of the changelist, unscoped and scoped to a hospital.
             models.Index(fields=["-admitted_at", "-id"], name="journeys_enc_admitted_idx"),
             models.Index(fields=["hospital", "-admitted_at", "-id"], name="journeys_enc_hosp_admitted_idx"),
+            # A patient's encounters, newest first (the patient page, name searches).
+            models.Index(fields=["patient", "-admitted_at"], name="journeys_enc_patient_adm_idx"),
         ]
         permissions = [
             ("import_encounter", _("Can import encounters")),

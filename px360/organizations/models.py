@@ -219,8 +219,9 @@ class Patient(SoftDeleteModel):
     it is copied into the admin log, history, autocomplete and search results.
     """
 
+    # No index of its own: the (hospital, MRN) unique index starts with it.
     hospital = models.ForeignKey(
-        Hospital, verbose_name=_("hospital"), on_delete=models.PROTECT, related_name="patients"
+        Hospital, verbose_name=_("hospital"), on_delete=models.PROTECT, related_name="patients", db_index=False
     )
     mrn = models.CharField(_("MRN"), max_length=30, help_text=_("Medical record number in this hospital."))
     national_id = models.CharField(
@@ -253,7 +254,9 @@ class Patient(SoftDeleteModel):
     opted_out_email = models.BooleanField(_("opted out of e-mail"), default=False)
     is_deceased = models.BooleanField(_("deceased"), default=False)
 
-    history = HistoricalRecords(excluded_fields=["updated_at"])
+    # History is read per patient (its ``id``) and by date; the other columns' indexes
+    # would only slow down every import and HIS event.
+    history = HistoricalRecords(excluded_fields=["updated_at"], no_db_index=["hospital", "national_id", "created_at"])
 
     px_access = ModelAccess(hospital="hospital")
 
