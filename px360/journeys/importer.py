@@ -16,10 +16,12 @@ Two passes, as pretix does it:
    Django's insert compiler and cost more than the whole import's time budget.
    Unchanged rows are not touched and get no history.
 
-XLSX files are read by :class:`_FastSheet` (regular expressions over the sheet
-XML, openpyxl for the workbook's shared strings and styles), about five times
-faster than openpyxl's read-only cell objects; a sheet it does not understand
-is read again with openpyxl.
+XLSX files are read by :class:`.sheets.FastSheet` (regular expressions over
+the sheet XML, openpyxl for the workbook's shared strings and styles), about
+five times faster than openpyxl's read-only cell objects; a sheet it does not
+understand is read again with openpyxl. A large workbook is read in a separate
+process (:class:`.sheets.ReadAhead`) while this one checks the rows already
+read; if that process fails, the file is read here.
 
 Transactions: on PostgreSQL the whole write is one transaction, so a failure
 saves nothing. On SQLite one long write transaction would lock out every
@@ -35,6 +37,8 @@ import csv
 import hashlib
 import hmac
 import io
+import json
+import logging
 import pickle
 import re
 import zoneinfo
@@ -58,7 +62,7 @@ from px360.core.validators import national_id_is_valid, normalize_phone
 from px360.organizations.models import Department, Hospital, Patient, Physician
 from px360.organizations.search import name_search_value
 
-from . import fastwrite
+from . import fastwrite, sheets
 from .choices import EncounterSource, EncounterStatus, EncounterType
 
 # The HIS batch contract (DESIGN §5), in file order.
@@ -125,6 +129,14 @@ _GENDERS = {
 _TYPES = {choice.value: choice.value for choice in EncounterType}
 
 
+logger = logging.getLogger(__name__)
+
+# The fast reader's names, as the rest of the import (and its tests) use them.
+is_xlsx = sheets.is_xlsx
+_FastSheet = sheets.FastSheet
+_UnsupportedSheet = sheets.UnsupportedSheet
+
+
 class ImportFileError(Exception):
     """The file as a whole cannot be read (wrong format, no header row)."""
 
@@ -145,6 +157,8 @@ class Plan:
     counts: dict = field(default_factory=dict)
     sample: list = field(default_factory=list)
     hospital_codes: dict = field(default_factory=dict)  # id -> code, for messages
+    # Peak memory of the separate reading process, when the file was read in one (KiB).
+    reader_peak_kb: int = 0
 
 
 # --- reading -------------------------------------------------------------------
@@ -204,259 +218,45 @@ def decode_csv(data: bytes) -> str:
         raise ImportFileError(_("The file is neither UTF-8 nor Windows-1256 text.")) from None
 
 
-def is_xlsx(path: Path) -> bool:
-    with open(path, "rb") as handle:
-        return handle.read(4) == b"PK\x03\x04"
-
-
-class _UnsupportedSheet(Exception):
-    """The sheet's XML is not in the shape the fast reader understands; read it with openpyxl."""
-
-
-# The fast XLSX reader (see _FastSheet) matches the sheet's XML with these.
-_P = r"(?:[A-Za-z_][\w.-]*:)?"  # an optional namespace prefix (x:row)
-_ROW_XML = re.compile(rf"<{_P}row\b([^>]*?)(?:/>|>(.*?)</{_P}row>)", re.S)
-_CELL_XML = re.compile(rf"<{_P}c\b([^>]*?)(?:/>|>(.*?)</{_P}c>)", re.S)
-_CELL_START = re.compile(rf"<{_P}c[\s/>]")
-_ATTR_XML = re.compile(r"(?<![\w:])([rst])=\"([^\"]*)\"")
-# The shape nearly every writer (Excel, LibreOffice, openpyxl) gives a cell.
-_SIMPLE_CELL_XML = re.compile(
-    r'<c r="([A-Z]{1,3})\d+"(?: s="(\d+)")?(?: t="(\w+)")?\s*'
-    r'(?:/>|>(?:<v>([^<]*)</v>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>)?</c>)'
-)
-_ROW_NUMBER_XML = re.compile(r"(?<![\w:])r=\"(\d+)\"")
-_V_XML = re.compile(rf"<{_P}v>([^<]*)</{_P}v>")
-_T_XML = re.compile(rf"<{_P}t(?:\s[^>]*)?>([^<]*)</{_P}t>|<{_P}t\s*/>")
-_PHONETIC_XML = re.compile(rf"<{_P}rPh\b.*?</{_P}rPh>", re.S)
-_DIMENSION_XML = re.compile(rf"<{_P}dimension\s+ref=\"[A-Z]*\d*:?[A-Z]*(\d+)\"")
-_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#\d+|lt|gt|amp|quot|apos);")
-_ENTITIES = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-_OOXML_ESCAPE = re.compile(r"_x([0-9A-Fa-f]{4})_")
-
-
-def _entity(match) -> str:
-    name = match.group(1)
-    if name[0] == "#":
-        return chr(int(name[2:], 16) if name[1] in "xX" else int(name[1:]))
-    return _ENTITIES[name]
-
-
-def _xml_text(text: str) -> str:
-    if "&" in text:
-        text = _ENTITY.sub(_entity, text)
-    if "_x" in text:
-        text = _OOXML_ESCAPE.sub(lambda match: chr(int(match.group(1), 16)), text)
-    return text
-
-
-def _column_index(reference: str) -> int:
-    index = 0
-    for char in reference:
-        if char <= "9":
-            break
-        index = index * 26 + ord(char) - 64
-    return index - 1
-
-
-class _FastSheet:
-    """The first sheet's rows, read with regular expressions over its XML.
-
-    Why: openpyxl's read-only reader builds several Python objects per cell
-    (an inline string alone goes through its descriptor machinery) and spent
-    most of the import's time on a 100,000-row file. The sheet XML of a
-    workbook is a flat, regular list of ``<row>``/``<c>`` elements, so the
-    values are matched directly; openpyxl still opens the workbook and supplies
-    the shared strings, the date styles and the date epoch. Cell values are the
-    ones openpyxl's ``values_only`` gives (strings, ints, floats, booleans,
-    datetimes for date-formatted numbers). Anything it does not expect (a cell
-    the expressions do not account for) raises :class:`_UnsupportedSheet`, and
-    the file is read again with openpyxl.
-    """
-
-    BLOCK = 1 << 20
-
-    def __init__(self, workbook):
-        sheet = workbook.worksheets[0]
-        self.workbook = workbook
-        self.path = sheet._worksheet_path
-        self.strings = sheet._shared_strings  # what the reader loaded (workbook.shared_strings is for writing)
-        self.date_styles = frozenset(workbook._date_formats)
-        self.timedelta_styles = frozenset(workbook._timedelta_formats)
-        self.epoch = workbook.epoch
-        self.estimated_rows = 0
-        self.columns: dict = {}
-        # Unprefixed elements (<sheetData>, <c>): the common-shape expression applies.
-        self.simple = True
-
-    def rows(self) -> Iterator[tuple[int, list]]:
-        import codecs
-
-        decoder = codecs.getincrementaldecoder("utf-8")()
-        pending = ""
-        number = 0
-        first = True
-        with self.workbook._archive.open(self.path) as source:
-            while True:
-                data = source.read(self.BLOCK)
-                pending += decoder.decode(data, final=not data)
-                if first:
-                    first = False
-                    match = _DIMENSION_XML.search(pending, 0, 4096)
-                    if match:
-                        self.estimated_rows = int(match.group(1))
-                    self.simple = "<sheetData" in pending
-                end = pending.rfind(">", 0, len(pending)) if not data else _last_row_end(pending)
-                if end < 0:
-                    if not data:
-                        break
-                    continue
-                block, pending = pending[: end + 1], pending[end + 1 :]
-                rows_before = number
-                for row_number, cells in self._rows_of(block, number):
-                    number = row_number
-                    yield number, cells
-                if not self.estimated_rows and number > rows_before and block:
-                    # No <dimension>: estimate from the sheet's size (for the progress bar only).
-                    size = self.workbook._archive.getinfo(self.path).file_size
-                    self.estimated_rows = int(size * (number - rows_before) / len(block.encode()))
-                if not data:
-                    break
-
-    def _rows_of(self, block: str, number: int):
-        simple = self.simple
-        for row in _ROW_XML.finditer(block):
-            attributes, content = row.group(1), row.group(2)
-            found = _ROW_NUMBER_XML.search(attributes)
-            number = int(found.group(1)) if found else number + 1
-            if not content:
-                yield number, []
-                continue
-            if simple:
-                cells = _SIMPLE_CELL_XML.findall(content)
-                # Every cell must have matched the common shape, else the row goes the long way.
-                if len(cells) == content.count("<c ") + content.count("<c>") + content.count("<c/>"):
-                    yield number, self._simple_cells(cells)
-                    continue
-            yield number, self._cells(content, number)
-
-    def _simple_cells(self, matches) -> list:
-        strings, columns, date_styles = self.strings, self.columns, self.date_styles
-        cells: list = []
-        for column, style, kind, raw, inline in matches:
-            # Most common kinds first: shared strings, then numbers.
-            if kind == "s":
-                value = strings[int(raw)] if raw else None
-            elif kind == "inlineStr":
-                value = _xml_text(inline) if inline else None
-            elif kind == "n" or not kind:
-                if not raw:
-                    value = None
-                else:
-                    value = float(raw) if ("." in raw or "E" in raw or "e" in raw) else int(raw)
-                    if style and int(style) in date_styles:
-                        value = self._date(value, int(style))
-            else:
-                value = self._typed(kind, raw)
-            position = columns.get(column)
-            if position is None:
-                position = columns[column] = _column_index(column)
-            if position != len(cells):
-                if position < len(cells):
-                    raise _UnsupportedSheet(column)
-                cells.extend([None] * (position - len(cells)))
-            cells.append(value)
-        return cells
-
-    def _date(self, value, style: int):
-        from openpyxl.utils.datetime import from_excel
-
-        try:
-            return from_excel(value, self.epoch, timedelta=style in self.timedelta_styles)
-        except (OverflowError, ValueError):
-            return "#VALUE!"  # what openpyxl gives
-
-    def _typed(self, kind: str, raw):
-        if raw is None or (raw == "" and kind != "str"):
-            return None
-        if kind == "b":
-            return raw == "1"
-        if kind in ("str", "e"):
-            return _xml_text(raw)
-        if kind == "d":
-            return datetime.fromisoformat(raw)
-        raise _UnsupportedSheet(kind)
-
-    def _cells(self, content: str, number: int) -> list:
-        """Cells of any shape (attributes in any order, namespace prefixes, rich text)."""
-        cells: list = []
-        matched = 0
-        for cell in _CELL_XML.finditer(content):
-            matched += 1
-            attrs = dict(_ATTR_XML.findall(cell.group(1)))
-            body = cell.group(2) or ""
-            kind = attrs.get("t", "n")
-            if kind == "inlineStr":
-                if "rPh" in body:
-                    body = _PHONETIC_XML.sub("", body)
-                value = _xml_text("".join(_T_XML.findall(body))) or None
-            else:
-                found = _V_XML.search(body)
-                raw = found.group(1) if found else None
-                if kind == "s":
-                    value = self.strings[int(raw)] if raw else None
-                elif kind == "n":
-                    if not raw:
-                        value = None
-                    else:
-                        value = float(raw) if ("." in raw or "E" in raw or "e" in raw) else int(raw)
-                        style = attrs.get("s")
-                        if style and int(style) in self.date_styles:
-                            value = self._date(value, int(style))
-                else:
-                    value = self._typed(kind, raw)
-            reference = attrs.get("r")
-            position = _column_index(reference) if reference else len(cells)
-            if position < len(cells):
-                raise _UnsupportedSheet(reference)
-            if position > len(cells):
-                cells.extend([None] * (position - len(cells)))
-            cells.append(value)
-        if matched != len(_CELL_START.findall(content)):
-            raise _UnsupportedSheet(f"row {number}")
-        return cells
-
-
-def _last_row_end(text: str) -> int:
-    """The index of the last character of the last complete ``</row>`` or ``<row .../>`` in ``text``."""
-    end = text.rfind("</")
-    while end >= 0:
-        close = text.find(">", end)
-        if close >= 0 and text[end + 2 : close].split(":")[-1] == "row":
-            return close
-        end = text.rfind("</", 0, end)
-    return -1
+def read_ahead_threshold() -> int:
+    """XLSX files larger than this (bytes) are read in a separate process; 0 turns that off."""
+    return int(getattr(settings, "PX360_IMPORT_READ_AHEAD_BYTES", 1_000_000))
 
 
 class SheetReader:
-    """Rows of the first sheet of an XLSX file or of a CSV file, 1-based numbers."""
+    """Rows of the first sheet of an XLSX file or of a CSV file, 1-based numbers.
 
-    def __init__(self, path: Path, *, fast: bool = True):
+    ``read_ahead``: a large XLSX file is read by a separate process
+    (:class:`.sheets.ReadAhead`) while the caller works on the rows.
+    """
+
+    def __init__(self, path: Path, *, fast: bool = True, read_ahead: bool = False):
         self.path = Path(path)
         self.workbook = None
         self.fast = fast
+        self.read_ahead = read_ahead
         self._estimated_rows = 0
         self._fast_sheet = None
+        self._ahead: sheets.ReadAhead | None = None
 
     @property
     def estimated_rows(self) -> int:
+        if self._ahead is not None:
+            return self._ahead.estimated_rows
         if self._fast_sheet is not None:
             return self._fast_sheet.estimated_rows
         return self._estimated_rows
+
+    @property
+    def reader_peak_kb(self) -> int:
+        return self._ahead.peak_kb if self._ahead is not None else 0
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
+        if self._ahead is not None:
+            self._ahead.close()
         if self.workbook is not None:
             self.workbook.close()
 
@@ -465,14 +265,25 @@ class SheetReader:
             return self._xlsx_rows()
         return self._csv_rows()
 
+    def _unreadable(self) -> ImportFileError:
+        return ImportFileError(_("The file could not be read as an Excel workbook."))
+
     def _xlsx_rows(self):
+        threshold = read_ahead_threshold()
+        if self.fast and self.read_ahead and threshold and self.path.stat().st_size > threshold:
+            self._ahead = sheets.ReadAhead(self.path, cwd=settings.BASE_DIR)
+            try:
+                yield from self._ahead.rows()
+            except sheets.WorkbookUnreadable:
+                raise self._unreadable() from None
+            return
         from openpyxl import load_workbook
 
         try:
             # read_only streams the sheet: memory stays flat at 100,000 rows.
             self.workbook = load_workbook(self.path, read_only=True, data_only=True)
         except Exception:
-            raise ImportFileError(_("The file could not be read as an Excel workbook.")) from None
+            raise self._unreadable() from None
         if self.fast:
             self._fast_sheet = _FastSheet(self.workbook)
             yield from self._fast_sheet.rows()
@@ -598,8 +409,9 @@ class References:
 
 
 class _Checker:
-    def __init__(self, user, progress: Callable | None, *, fast_xlsx: bool = True):
+    def __init__(self, user, progress: Callable | None, *, fast_xlsx: bool = True, read_ahead: bool = False):
         self.fast_xlsx = fast_xlsx
+        self.read_ahead = read_ahead
         self.user = user
         self.allowed = hospital_ids_for(user)
         self.refs = References()
@@ -622,7 +434,7 @@ class _Checker:
             self.plan.errors.append([row, column, str(message)])
 
     def run(self, path: Path, keep_rejected_raw: dict) -> Plan:
-        with SheetReader(path, fast=self.fast_xlsx) as reader:
+        with SheetReader(path, fast=self.fast_xlsx, read_ahead=self.read_ahead) as reader:
             rows = reader.rows()
             header_row, positions, header, rows = _find_header(rows)
             self.plan.header = header
@@ -644,6 +456,7 @@ class _Checker:
                 self._check_chunk(chunk, keep_rejected_raw)
                 processed += len(chunk)
             self.plan.total_rows = processed
+            self.plan.reader_peak_kb = reader.reader_peak_kb
         if self.late_rejects:
             # Rare: read the file again for the raw cells of these few rows.
             with SheetReader(path, fast=self.fast_xlsx) as reader:
@@ -931,18 +744,22 @@ class _Checker:
         ][: max(SAMPLE_SIZE // 2, SAMPLE_SIZE - sum(1 for e in sample if e["action"] == "updated"))]
 
 
-class _EqualsAny(Lookup):
-    """``column = ANY(%s)`` with the values as one array parameter (PostgreSQL).
+class _InArray(Lookup):
+    """``column`` is one of a list of values, sent as a single parameter.
 
-    ``__in`` with 2,000 values makes 2,000 placeholders, which Django compiles
-    and psycopg re-parses client-side on every look-up; one array does not.
+    ``__in`` with 2,000 values makes 2,000 placeholders, which Django builds
+    value by value and (on PostgreSQL) psycopg re-parses client-side on every
+    look-up. PostgreSQL takes one array (``= ANY(%s)``); SQLite one JSON array,
+    expanded by ``json_each`` (both still use the column's index).
     """
 
-    lookup_name = "px360_equals_any"
+    lookup_name = "px360_in_array"
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
+        if connection.vendor == "postgresql":
+            return f"{lhs} = ANY(%s)", [*lhs_params, self.rhs]
+        return f"{lhs} IN (SELECT value FROM json_each(%s))", [*lhs_params, json.dumps(self.rhs)]
 
     def get_prep_lookup(self):
         return self.rhs
@@ -954,8 +771,8 @@ def _keys_q(keys, field_name: str) -> Q:
         grouped.setdefault(hospital_id, set()).add(value)
     query = Q(pk__in=[])
     for hospital_id, values in grouped.items():
-        if connection.vendor == "postgresql":
-            query |= Q(_EqualsAny(F(field_name), sorted(values)), hospital_id=hospital_id)
+        if connection.vendor in ("postgresql", "sqlite"):
+            query |= Q(_InArray(F(field_name), sorted(values)), hospital_id=hospital_id)
         else:
             query |= Q(hospital_id=hospital_id, **{f"{field_name}__in": values})
     return query
@@ -965,22 +782,26 @@ def _existing_encounter_values(chunk) -> dict:
     from .models import Encounter
 
     keys = {(row[1], row[2]) for row in chunk}
-    rows = Encounter.all_objects.filter(_keys_q(keys, "encounter_number")).values_list(
-        "hospital_id",
-        "encounter_number",
-        "encounter_type",
-        "patient__mrn",
-        "department_id",
-        "attending_physician_id",
-        "admitted_at",
-        "discharged_at",
-        "status",
+    rows = (
+        Encounter.all_objects.filter(_keys_q(keys, "encounter_number"))
+        .order_by()
+        .values_list(
+            "hospital_id",
+            "encounter_number",
+            "encounter_type",
+            "patient__mrn",
+            "department_id",
+            "attending_physician_id",
+            "admitted_at",
+            "discharged_at",
+            "status",
+        )
     )
     return {(row[0], row[1]): row[2:] for row in rows}
 
 
 def _existing_patients(keys):
-    return Patient.all_objects.filter(_keys_q(keys, "mrn"))
+    return Patient.all_objects.filter(_keys_q(keys, "mrn")).order_by()
 
 
 def _status_for(discharged_at, stored_status=None) -> str:
@@ -1053,16 +874,22 @@ def build_plan(*, path: Path, user, progress: Callable | None = None) -> tuple[P
     Returns the plan, the raw cells of rejected rows and every reason per
     rejected row (both only for the rejected-rows file).
     """
-    rejected_raw: dict = {}
-    checker = _Checker(user, progress)
-    try:
-        plan = checker.run(Path(path), rejected_raw)
-    except _UnsupportedSheet:
-        # An XLSX sheet the fast reader does not understand: start again with openpyxl.
-        rejected_raw = {}
-        checker = _Checker(user, progress, fast_xlsx=False)
-        plan = checker.run(Path(path), rejected_raw)
-    return plan, rejected_raw, checker.row_errors
+    # Read ahead in a separate process; if that fails, read here; a sheet the
+    # fast reader does not understand is read again with openpyxl.
+    attempts = [{"fast_xlsx": True, "read_ahead": True}, {"fast_xlsx": True}, {"fast_xlsx": False}]
+    while True:
+        options = attempts.pop(0)
+        rejected_raw: dict = {}
+        checker = _Checker(user, progress, **options)
+        try:
+            plan = checker.run(Path(path), rejected_raw)
+        except sheets.ReadAheadFailed as error:
+            logger.warning("Reading %s in a separate process failed, reading it here: %s", path, error)
+            continue
+        except _UnsupportedSheet:
+            attempts = [{"fast_xlsx": False}]
+            continue
+        return plan, rejected_raw, checker.row_errors
 
 
 # --- plan storage -------------------------------------------------------------------
@@ -1130,7 +957,7 @@ class _Writer:
         """Stored rows (all columns, Python values) by (hospital_id, key), deleted ones included."""
         table = self.table
         hospital, number = table.index["hospital_id"], table.index[key_field]
-        rows = table.model.all_objects.filter(_keys_q(keys, key_field)).values_list(*table.attnames)
+        rows = table.model.all_objects.filter(_keys_q(keys, key_field)).order_by().values_list(*table.attnames)
         return {(row[hospital], row[number]): row for row in rows}
 
     def create(self, rows: list) -> None:

@@ -135,12 +135,17 @@ def _language_of(user) -> str:
 
 def import_job_check(*, job: ImportJob) -> ImportJob:
     """Read and validate the whole file; store the plan, the counts and every problem."""
+    return _check(job=job, store_plan=True)[0]
+
+
+def _check(*, job: ImportJob, store_plan: bool) -> tuple[ImportJob, importer.Plan | None]:
+    """The check, returning the plan too. ``store_plan``: keep it for a later confirm."""
     claimed = ImportJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(
         status=JobStatus.VALIDATING, started_at=timezone.now(), progress=0
     )
     if not claimed:  # already checked (a retried task): nothing to do
         job.refresh_from_db()
-        return job
+        return job, None
     progress = _Progress(job, 0, 100)
     try:
         with translation.override(_language_of(job.user)):
@@ -153,19 +158,21 @@ def import_job_check(*, job: ImportJob) -> ImportJob:
                 importer.write_rejected_rows(
                     plan=plan, rejected_raw=rejected_raw, all_errors=row_errors, path=_media_path(rejected_name)
                 )
-        digest = importer.save_plan(plan, _plan_path(job))
+        if store_plan:
+            digest = importer.save_plan(plan, _plan_path(job))
     except importer.ImportFileError as error:
-        return _fail(job, str(error))
+        return _fail(job, str(error)), None
     except Exception as error:
         logger.exception("Import check failed for job %s", job.pk)
-        return _fail(job, _("The file could not be checked: %(error)s") % {"error": error.__class__.__name__})
+        return _fail(job, _("The file could not be checked: %(error)s") % {"error": error.__class__.__name__}), None
     finally:
         progress.close()
     job.refresh_from_db()
     counts = plan.counts
     job.status = JobStatus.VALIDATED
-    job.plan_path = str(_plan_path(job).relative_to(settings.MEDIA_ROOT))
-    job.plan_digest = digest
+    if store_plan:
+        job.plan_path = str(_plan_path(job).relative_to(settings.MEDIA_ROOT))
+        job.plan_digest = digest
     job.total_rows = plan.total_rows
     job.processed_rows = plan.total_rows
     job.progress = 100
@@ -177,10 +184,13 @@ def import_job_check(*, job: ImportJob) -> ImportJob:
     job.errors = plan.errors
     job.sample = plan.sample
     job.summary = {"checked": counts}
+    if plan.reader_peak_kb:
+        # The file was read in a separate process: its memory, for whoever sizes the workers.
+        job.summary["reader_peak_mb"] = round(plan.reader_peak_kb / 1024)
     if rejected_name:
         job.output_file.name = rejected_name
     job.save()
-    return job
+    return job, plan
 
 
 def _fail(job: ImportJob, reason: str, **extra) -> ImportJob:
@@ -221,16 +231,24 @@ def import_job_confirm(*, job: ImportJob, user, mode: str | None = None) -> Impo
     return import_job_run(job=job)
 
 
-def import_job_run(*, job: ImportJob) -> ImportJob:
-    """Write a checked import. Uses the stored plan; checks the file again only if the plan is gone."""
+def import_job_run(*, job: ImportJob, plan: importer.Plan | None = None) -> ImportJob:
+    """Write a checked import.
+
+    Uses ``plan`` when the caller has just checked the file (:func:`encounter_import`),
+    else the stored plan; checks the file again only if the stored plan is gone or
+    the file changed.
+    """
     claimed = ImportJob.objects.filter(pk=job.pk, status=JobStatus.VALIDATED, dry_run=False).update(
         status=JobStatus.RUNNING, progress=0, processed_rows=0
     )
     job.refresh_from_db()
     if not claimed:  # a second click or a retried task: the first one does the work
         return job
-    plan = importer.load_plan(_media_path(job.plan_path), job.plan_digest) if job.plan_path else None
-    if plan is None or not _file_unchanged(job):
+    if plan is None and job.plan_path:
+        plan = importer.load_plan(_media_path(job.plan_path), job.plan_digest)
+        if plan is not None and not _file_unchanged(job):
+            plan = None
+    if plan is None:
         # The stored plan is missing or does not match: check the file again.
         with translation.override(_language_of(job.user)):
             plan, _raw, _errors = importer.build_plan(path=Path(job.file.path), user=job.user)
@@ -347,10 +365,12 @@ def encounter_import(*, file, user, mode: str = ImportMode.ALL_OR_NOTHING, dry_r
     Returns the job; ``job.status`` is ``done`` only when the file was imported.
     """
     job = import_job_create(file=file, user=user, mode=mode, dry_run=dry_run, name=name)
-    job = import_job_check(job=job)
+    # The plan goes straight to the write step: nothing confirms this job later (a dry
+    # run cannot be confirmed, and a job an error leaves unconfirmed is checked again).
+    job, plan = _check(job=job, store_plan=False)
     if dry_run or job.status != JobStatus.VALIDATED or not job.can_confirm:
         return job
-    return import_job_run(job=job)
+    return import_job_run(job=job, plan=plan)
 
 
 # --- exports ---------------------------------------------------------------------
