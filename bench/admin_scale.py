@@ -65,7 +65,11 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="encounters to load (default 1,000,000)")
     parser.add_argument("--runs", type=int, default=7, help="timed runs per request (median printed)")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument(
+        "--reuse", action="store_true", help="use the database a --keep run left (no load; implies --keep)"
+    )
     args = parser.parse_args()
+    args.keep = args.keep or args.reuse
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
         print("admin_scale needs DATABASE_URL pointing at a PostgreSQL server", file=sys.stderr)
@@ -73,8 +77,11 @@ def main() -> int:
     import psycopg
 
     with psycopg.connect(_url_for(url, "postgres"), autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
-        conn.execute(f"CREATE DATABASE {DATABASE}")
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone()
+        reuse = bool(args.reuse and exists)
+        if not reuse:
+            conn.execute(f"DROP DATABASE IF EXISTS {DATABASE}")
+            conn.execute(f"CREATE DATABASE {DATABASE}")
     workdir = Path(tempfile.mkdtemp(prefix="px360-admin-scale-"))
     os.environ["DATABASE_URL"] = _url_for(url, DATABASE)
     os.environ["PX360_VAR_DIR"] = str(workdir)
@@ -83,7 +90,7 @@ def main() -> int:
     os.environ["LOG_LEVEL"] = "error"
     os.environ["DJANGO_SETTINGS_MODULE"] = "px360.settings"
     try:
-        return run(args.rows, args.runs)
+        return run(args.rows, args.runs, reuse=reuse)
     finally:
         from django.db import connections
 
@@ -256,7 +263,19 @@ def requests() -> list[tuple[str, str]]:
 class _Stock:
     """Django's defaults for the two admins, and none of the project's indexes for these pages."""
 
-    INDEXES = ("journeys_enc_admitted_idx", "journeys_enc_hosp_admitted_idx", "org_patient_name_search_trgm")
+    INDEXES = (
+        "journeys_enc_admitted_idx",
+        "journeys_enc_hosp_admitted_idx",
+        "journeys_enc_patient_adm_idx",
+        "org_patient_name_search_trgm",
+    )
+    # Django's default single-column indexes on these foreign keys, which the
+    # project replaced with the composite indexes above.
+    DEFAULT_INDEXES = (
+        ("journeys_encounter", "hospital_id"),
+        ("journeys_encounter", "patient_id"),
+        ("organizations_patient", "hospital_id"),
+    )
 
     def __enter__(self):
         from django.contrib import admin
@@ -272,6 +291,10 @@ class _Stock:
         with connection.cursor() as cursor:
             for name in self.INDEXES:
                 cursor.execute(f"DROP INDEX IF EXISTS {connection.ops.quote_name(name)}")
+            for table, column in self.DEFAULT_INDEXES:
+                cursor.execute(f"CREATE INDEX stock_{table}_{column} ON {table} ({column})")
+            for table in {table for table, _column in self.DEFAULT_INDEXES}:
+                cursor.execute(f"ANALYZE {table}")
         self.saved = []
         for model, search_fields in (
             (Encounter, ("=encounter_number", "=patient__mrn", "=patient__national_id", "patient__name_ar")),
@@ -304,7 +327,7 @@ class _Stock:
 _MISSING = object()
 
 
-def run(rows: int, runs: int) -> int:
+def run(rows: int, runs: int, *, reuse: bool = False) -> int:
     import django
 
     django.setup()
@@ -321,11 +344,20 @@ def run(rows: int, runs: int) -> int:
     from px360.accounts.models import Role, User
     from px360.accounts.roles import RoleCode
     from px360.accounts.services import user_set_roles
+    from px360.journeys.models import Encounter
+    from px360.organizations.models import Hospital
 
-    data = load(rows)
-    superuser = User.objects.create_superuser("bench-root", password=None)
-    hospital_admin = User.objects.create_user("bench-ha", password=None, is_staff=True, hospital=data["hospital"])
-    user_set_roles(user=hospital_admin, roles=[Role.objects.get(code=RoleCode.HOSPITAL_ADMIN)], by=None)
+    if reuse and Encounter.objects.exists():
+        rows = Encounter.objects.count()
+        print(f"# reusing {DATABASE}: {rows:,} encounters", file=sys.stderr, flush=True)
+        superuser = User.objects.get(username="bench-root")
+        hospital_admin = User.objects.get(username="bench-ha")
+    else:
+        data = load(rows)
+        superuser = User.objects.create_superuser("bench-root", password=None)
+        hospital_admin = User.objects.create_user("bench-ha", password=None, is_staff=True, hospital=data["hospital"])
+        user_set_roles(user=hospital_admin, roles=[Role.objects.get(code=RoleCode.HOSPITAL_ADMIN)], by=None)
+    assert Hospital.objects.filter(pk=hospital_admin.hospital_id).exists()
     clients = {}
     for label, user in (("superuser", superuser), ("hospital admin", hospital_admin)):
         client = Client()

@@ -242,7 +242,18 @@ def test_changelist_queries_do_not_grow_with_rows(client, superuser, importer, h
     assert not any("COUNT(" in query["sql"].upper() and "journeys_encounter" in query["sql"] for query in fifty)
 
 
-def test_search_finds_exact_numbers_and_names_in_any_arabic_spelling(client, importer, hospital_a, hospital_b):
+@pytest.mark.parametrize(
+    "limits",
+    [{}, {"NAME_MATCH_LIMIT": 0}, {"ENCOUNTER_MATCH_LIMIT": 0}],
+    ids=["rare-name-by-id", "common-name-walks-the-page", "many-visits-by-patient"],
+)
+def test_search_finds_exact_numbers_and_names_in_any_arabic_spelling(
+    client, importer, hospital_a, hospital_b, monkeypatch, limits
+):
+    from px360.journeys.admin import encounter as encounter_admin
+
+    for name, value in limits.items():  # each of the search's plans gives the same rows
+        monkeypatch.setattr(encounter_admin, name, value)
     client.force_login(importer)
     patient = PatientFactory(hospital=hospital_a, mrn="MRN77", name_ar="إسْماعيل عبدالله الزهرانى", name_en="Ismail")
     other = PatientFactory(hospital=hospital_b, mrn="MRN78", name_ar="اسماعيل", name_en="Ismail")
