@@ -342,6 +342,11 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = True
 # covers = + - @ tab and CR; the library only strips a leading "=".
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
+# Encounter files larger than this are checked and saved by the job cluster, with a progress bar.
+PX360_IMPORT_BACKGROUND_BYTES = env_int("PX360_IMPORT_BACKGROUND_BYTES", 2 * 1024 * 1024, minimum=0)
+# Workbooks larger than this are read by a second process while the rows are checked (0: never).
+PX360_IMPORT_READ_AHEAD_BYTES = env_int("PX360_IMPORT_READ_AHEAD_BYTES", 1_000_000, minimum=0)
+
 # --- Logging ----------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
 LOGGING = {

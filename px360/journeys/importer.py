@@ -220,7 +220,7 @@ def decode_csv(data: bytes) -> str:
 
 def read_ahead_threshold() -> int:
     """XLSX files larger than this (bytes) are read in a separate process; 0 turns that off."""
-    return int(getattr(settings, "PX360_IMPORT_READ_AHEAD_BYTES", 1_000_000))
+    return settings.PX360_IMPORT_READ_AHEAD_BYTES
 
 
 class SheetReader:
@@ -270,7 +270,13 @@ class SheetReader:
 
     def _xlsx_rows(self):
         threshold = read_ahead_threshold()
-        if self.fast and self.read_ahead and threshold and self.path.stat().st_size > threshold:
+        if (
+            self.fast
+            and self.read_ahead
+            and threshold
+            and self.path.stat().st_size > threshold
+            and sheets.python_executable() is not None
+        ):
             self._ahead = sheets.ReadAhead(self.path, cwd=settings.BASE_DIR)
             try:
                 yield from self._ahead.rows()

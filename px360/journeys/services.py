@@ -36,7 +36,7 @@ IMPORT_PERMISSION = "journeys.import_encounter"
 
 
 def background_threshold() -> int:
-    return int(getattr(settings, "PX360_IMPORT_BACKGROUND_BYTES", 2 * 1024 * 1024))
+    return settings.PX360_IMPORT_BACKGROUND_BYTES
 
 
 def _media_path(name: str) -> Path:

@@ -296,16 +296,19 @@ class ReadAhead:
         self.close()
 
     def rows(self) -> Iterator[tuple[int, list]]:
+        executable = python_executable()
+        if executable is None:
+            raise ReadAheadFailed(f"no Python interpreter to run the reader with ({sys.executable!r})")
         try:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", __name__, str(self.path.resolve())],
+                [executable, "-m", __name__, str(self.path.resolve())],
                 cwd=self.cwd,
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
             )
         except OSError as error:
-            raise ReadAheadFailed(f"could not start {sys.executable}: {error}") from None
+            raise ReadAheadFailed(f"could not start {executable}: {error}") from None
         source = self.process.stdout
         _grow_pipe(source)
         while True:
@@ -342,6 +345,16 @@ class ReadAhead:
             process.kill()
         process.wait()
         process.stdout.close()
+
+
+def python_executable() -> str | None:
+    """The Python interpreter to run the reading process with, or None.
+
+    Under an embedding server (uWSGI, mod_wsgi) ``sys.executable`` is the
+    server's own binary, not a Python to run ``-m`` with.
+    """
+    executable = sys.executable or ""
+    return executable if Path(executable).name.lower().startswith("python") else None
 
 
 def _grow_pipe(pipe) -> None:

@@ -91,7 +91,7 @@ def test_rows_with_problems_are_reported_the_same_way(importer, media, read_ahea
 def test_when_the_reading_process_fails_the_file_is_read_here(
     importer, media, read_ahead, monkeypatch, caplog, executable
 ):
-    monkeypatch.setattr(sheets.sys, "executable", executable)
+    monkeypatch.setattr(sheets, "python_executable", lambda: executable)
     with caplog.at_level(logging.WARNING, logger="px360.journeys.importer"):
         job = encounter_import(file=upload(xlsx_bytes(rows(4)), "visits.xlsx"), user=importer)
     assert job.status == JobStatus.DONE, job.errors
@@ -141,6 +141,12 @@ def test_a_file_without_a_header_stops_the_reading_process(importer, media, read
     job = encounter_import(file=upload(data, "visits.xlsx"), user=importer)
     assert job.status == JobStatus.FAILED and "hospital_code, encounter_number" in job.failure_reason
     assert spawned and all(process.poll() is not None for process in spawned)
+
+
+def test_under_an_embedding_server_the_file_is_read_here(importer, media, read_ahead, spawned, monkeypatch):
+    monkeypatch.setattr(sheets.sys, "executable", "/usr/bin/uwsgi")  # `uwsgi -m` is not Python
+    job = encounter_import(file=upload(xlsx_bytes(rows(2)), "visits.xlsx"), user=importer)
+    assert job.status == JobStatus.DONE and not spawned
 
 
 def test_small_workbooks_are_read_here(importer, media, settings, spawned):
