@@ -382,8 +382,8 @@ def _apply_cancellation(encounter: Encounter, event: HISEvent, reference: str) -
         cancel(encounter=encounter, reason=event.event_type)
 
 
-def _bulk_complete_discharge(discharged: dict, reference: str) -> int:
-    """Complete the pending discharge stages of these encounters in a few queries."""
+def _bulk_complete_discharge(discharged: dict, reference: str) -> list:
+    """Complete the pending discharge stages of these encounters in a few queries; returns them."""
     stages = list(
         JourneyStageInstance.objects.select_related("journey").filter(
             journey__encounter_id__in=list(discharged),
@@ -393,7 +393,7 @@ def _bulk_complete_discharge(discharged: dict, reference: str) -> int:
     )
     completing = [stage for stage in stages if DISCHARGE_EVENT in stage.completes_on]
     if not completing:
-        return 0
+        return []
     for stage in completing:
         stage.status = StageStatus.COMPLETED
         stage.completed_at = discharged[stage.journey.encounter_id].discharged_at
@@ -416,9 +416,7 @@ def _bulk_complete_discharge(discharged: dict, reference: str) -> int:
         journey.completed_at = discharged[journey.encounter_id].discharged_at
     if finished:
         bulk_update_with_history(finished, JourneyInstance, ["status", "completed_at"], batch_size=500)
-    for stage in completing:
-        _after_stage_completed(stage)
-    return len(completing)
+    return completing
 
 
 # --- imported encounters, in batches ---------------------------------------------------
@@ -430,8 +428,13 @@ def sync_encounters(*, encounter_ids: list, reference: str = "") -> dict:
     A discharge time in the file completes the discharge stage just as an
     A03 would. Queries per batch are constant: templates, existing journeys
     and stages are read once, new journeys and stages written in bulk.
+
+    The surveys of the stages it completes are scheduled after the batch
+    commits, one short transaction each (:func:`schedule_stage_surveys`): on
+    SQLite a batch-long write transaction would lock the web server out.
     """
     counts = {"journeys_started": 0, "stages_completed": 0}
+    completed: list = []  # stages completed here, for their surveys
     encounters = list(Encounter.objects.filter(pk__in=encounter_ids))
     if not encounters:
         return counts
@@ -492,8 +495,7 @@ def sync_encounters(*, encounter_ids: list, reference: str = "") -> dict:
                         arrived.append(stage)
                     stages.append(stage)
             bulk_create_with_history(stages, JourneyStageInstance, batch_size=1000)
-            for stage in arrived:
-                _after_stage_completed(stage)
+            completed.extend(arrived)
             counts["journeys_started"] = len(new_journeys)
             counts["stages_completed"] += len(arrived)
         for encounter in changed_type:
@@ -501,5 +503,45 @@ def sync_encounters(*, encounter_ids: list, reference: str = "") -> dict:
 
         discharged = {e.pk: e for e in encounters if e.discharged_at and e.status != EncounterStatus.CANCELLED}
         if discharged:
-            counts["stages_completed"] += _bulk_complete_discharge(discharged, reference or _("import"))
+            finished = _bulk_complete_discharge(discharged, reference or _("import"))
+            completed.extend(finished)
+            counts["stages_completed"] += len(finished)
+    schedule_stage_surveys(stage_ids=[stage.pk for stage in completed if stage.survey_template_id])
     return counts
+
+
+def schedule_stage_surveys(*, stage_ids: list) -> int:
+    """Schedule (or suppress, with the reason) the surveys of these completed stages.
+
+    Stages, journeys, encounters and patients are read in one query; each
+    invitation is decided in its own short transaction.
+    """
+    schedule = _surveys_service("survey_schedule_for_stages")
+    if schedule is None or not stage_ids:
+        return 0
+    stages = list(
+        JourneyStageInstance.objects.filter(pk__in=stage_ids, status=StageStatus.COMPLETED)
+        .select_related("journey__encounter__patient", "journey__encounter__department")
+        .order_by("completed_at", "pk")
+    )
+    return schedule(stages=stages)
+
+
+def schedule_missing_surveys(*, encounter_ids: list) -> int:
+    """Surveys for completed stages of these encounters that have none yet.
+
+    A retried batch finds its stages already completed; this picks up the
+    invitations a stopped worker did not get to.
+    """
+    from px360.surveys.models import SurveyInstance
+
+    stage_ids = list(
+        JourneyStageInstance.objects.filter(
+            journey__encounter_id__in=encounter_ids,
+            status=StageStatus.COMPLETED,
+            survey_template__isnull=False,
+        )
+        .exclude(pk__in=SurveyInstance.objects.filter(journey_stage__isnull=False).values("journey_stage_id"))
+        .values_list("pk", flat=True)
+    )
+    return schedule_stage_surveys(stage_ids=stage_ids)

@@ -57,15 +57,23 @@ class _Progress:
     keys do not lock against, and gives up after a second rather than wait.
     """
 
-    def __init__(self, job: ImportJob, start: int = 0, span: int = 100):
+    def __init__(self, job: ImportJob, start: int = 0, span: int = 100, *, file_rows: int | None = None):
         self.job_id = job.pk
         self.start = start
         self.span = span
+        # Writing: progress is counted in records (patients, then encounters), shown as the
+        # file's rows. Checking (None): rows read so far, of the reader's estimate.
+        self.file_rows = file_rows
         self.side = None
 
     def __call__(self, processed: int, total: int) -> None:
-        percent = self.start + int(self.span * min(processed, total) / max(total, 1))
-        values = {"processed_rows": processed, "progress": min(percent, 99)}
+        fraction = min(processed, total) / max(total, 1)
+        percent = self.start + int(self.span * fraction)
+        if self.file_rows is None:
+            values = {"processed_rows": processed, "total_rows": max(total, processed)}
+        else:
+            values = {"processed_rows": int(self.file_rows * fraction)}
+        values["progress"] = min(percent, 99)
         if connection.in_atomic_block and connection.vendor == "postgresql":
             self._side_update(values)
         else:
@@ -254,7 +262,7 @@ def import_job_run(*, job: ImportJob, plan: importer.Plan | None = None) -> Impo
             plan, _raw, _errors = importer.build_plan(path=Path(job.file.path), user=job.user)
         if plan.rejected_rows and job.mode == ImportMode.ALL_OR_NOTHING:
             return _fail(job, _("The file has problems now that it did not have when it was checked."))
-    progress = _Progress(job, 0, 100)
+    progress = _Progress(job, 0, 100, file_rows=job.total_rows)
     committed = {"rows": 0}
 
     def on_commit_chunk(rows):
@@ -328,14 +336,17 @@ JOURNEY_BATCH = 500
 
 def journeys_for_import(*, job: ImportJob) -> dict:
     """Start journeys (and complete discharge stages) for what an import wrote, in batches."""
-    from .engine import sync_encounters
+    from .engine import schedule_missing_surveys, sync_encounters
 
-    totals = {"journeys_started": 0, "stages_completed": 0}
+    totals = {"journeys_started": 0, "stages_completed": 0, "surveys_recovered": 0}
     ids = list(Encounter.objects.filter(import_job=job).order_by("pk").values_list("pk", flat=True))
     for start in range(0, len(ids), JOURNEY_BATCH):
-        counts = sync_encounters(encounter_ids=ids[start : start + JOURNEY_BATCH], reference=f"import {job.pk}")
-        for key in totals:
+        batch = ids[start : start + JOURNEY_BATCH]
+        counts = sync_encounters(encounter_ids=batch, reference=f"import {job.pk}")
+        for key in counts:
             totals[key] += counts[key]
+        # A retried task: stages an earlier attempt completed but did not survey.
+        totals["surveys_recovered"] += schedule_missing_surveys(encounter_ids=batch)
     return totals
 
 

@@ -25,7 +25,6 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -194,11 +193,18 @@ def _new_token() -> str:
 
 def _frequency_conflicts(*, patient, policy, now, exclude_key: str):
     since = now - timedelta(days=policy.frequency_days)
-    same_person = Q(patient=patient)
+    # The same person may have a record in each hospital: same national ID. (Their ids
+    # first, so the invitations are found through the (patient, status) index.)
+    people = [patient.pk]
     if patient.national_id:
-        same_person |= Q(patient__national_id=patient.national_id)
+        people += list(
+            type(patient)
+            .all_objects.filter(national_id=patient.national_id)
+            .exclude(pk=patient.pk)
+            .values_list("pk", flat=True)
+        )
     return (
-        SurveyInstance.objects.filter(same_person, status__in=SurveyStatus.counted_for_frequency())
+        SurveyInstance.objects.filter(patient_id__in=people, status__in=SurveyStatus.counted_for_frequency())
         .filter(triggered_at__gte=since)
         .exclude(trigger_key=exclude_key)
         .select_for_update(of=("self",))
@@ -215,12 +221,16 @@ def survey_create(
     encounter=None,
     journey_stage=None,
     journey_type: str = "",
+    policy: SurveyPolicy | None = None,
 ) -> SurveyInstance:
-    """Schedule one invitation, or record why it is suppressed. Idempotent by ``trigger_key``."""
+    """Schedule one invitation, or record why it is suppressed. Idempotent by ``trigger_key``.
+
+    ``policy``: the patient's hospital policy, when the caller already has it.
+    """
     existing = SurveyInstance.objects.filter(trigger_key=trigger_key).first()
     if existing is not None:
         return existing
-    policy = policy_for(patient.hospital_id)
+    policy = policy or policy_for(patient.hospital_id)
     now = timezone.now()
     instance = SurveyInstance(
         template=template,
@@ -283,7 +293,28 @@ def survey_create(
     return instance
 
 
-def survey_schedule_for_stage(*, stage) -> SurveyInstance | None:
+def survey_schedule_for_stages(*, stages) -> int:
+    """:func:`survey_schedule_for_stage` for many stages (their journeys, encounters and
+    patients loaded), reading each template and hospital policy once. Each invitation
+    is its own transaction. Returns how many stages got an invitation or a suppression."""
+    templates: dict = {}
+    policies: dict = {}
+    done = 0
+    for stage in stages:
+        template_id = getattr(stage, "survey_template_id", None)
+        if template_id is None:
+            continue
+        if template_id not in templates:
+            templates[template_id] = SurveyTemplate.all_objects.get(pk=template_id)
+        hospital_id = stage.journey.encounter.patient.hospital_id
+        if hospital_id not in policies:
+            policies[hospital_id] = policy_for(hospital_id)
+        if survey_schedule_for_stage(stage=stage, template=templates[template_id], policy=policies[hospital_id]):
+            done += 1
+    return done
+
+
+def survey_schedule_for_stage(*, stage, template=None, policy=None) -> SurveyInstance | None:
     """Called by the journey engine when a stage becomes completed.
 
     Returns ``None`` when the stage has no survey; otherwise the invitation —
@@ -296,7 +327,8 @@ def survey_schedule_for_stage(*, stage) -> SurveyInstance | None:
     template_id = getattr(stage, "survey_template_id", None)
     if template_id is None:
         return None
-    template = SurveyTemplate.all_objects.get(pk=template_id)
+    if template is None or template.pk != template_id:
+        template = SurveyTemplate.all_objects.get(pk=template_id)
     journey = stage.journey
     encounter = journey.encounter
     # One invitation per stage completion. A stage re-completed after its
@@ -316,6 +348,7 @@ def survey_schedule_for_stage(*, stage) -> SurveyInstance | None:
         trigger_key=key,
         triggered_at=stage.completed_at or timezone.now(),
         delay_hours=stage.survey_delay_hours or 0,
+        policy=policy,
     )
 
 

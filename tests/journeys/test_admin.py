@@ -200,6 +200,25 @@ def test_background_import_shows_progress_and_offers_the_rejected_rows(
     assert lines[1][1] == "BAD" and "admitted_at" in lines[1][-1]
 
 
+@pytest.mark.django_db(transaction=True)  # on PostgreSQL progress goes through a second connection
+def test_progress_counts_file_rows_while_checking_and_while_saving(client, importer, media):
+    from px360.journeys.services import _Progress, encounter_import
+
+    job = encounter_import(file=upload(csv_bytes([row()])), user=importer, dry_run=True)
+    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.VALIDATING, total_rows=0, processed_rows=0)
+    _Progress(job)(500, 2000)  # checking: rows read, of the reader's estimate
+    job.refresh_from_db()
+    assert (job.processed_rows, job.total_rows, job.progress) == (500, 2000, 25)
+    ImportJob.objects.filter(pk=job.pk).update(status=JobStatus.RUNNING, total_rows=1000)
+    _Progress(job, file_rows=1000)(800, 1600)  # saving: patients and encounters, shown as file rows
+    job.refresh_from_db()
+    assert (job.processed_rows, job.total_rows, job.progress) == (500, 1000, 50)
+    client.force_login(importer)
+    status = client.get(reverse("admin:journeys_importjob_status", args=[job.pk])).json()
+    assert status["progress_text"] == "50% · 500 من 1000 صف"  # the page's words, in the user's language
+    assert not status["finished"]
+
+
 def test_jobs_and_their_files_are_scoped(client, importer, make_user, hospital_b, media):
     from px360.journeys.services import encounter_import
 

@@ -79,3 +79,71 @@ def test_journey_sync_queries_do_not_grow_per_encounter(importer, media, templat
     assert reads_and_updates(many) == reads_and_updates(few)
     assert len(many.captured_queries) <= len(few.captured_queries) + 10
     assert JourneyInstance.objects.count() == 70
+
+
+@pytest.fixture
+def surveyed_templates(db):
+    """The shipped journeys, with the shipped surveys on their last stages (as in the demo)."""
+    from px360.surveys.demo import load_surveys
+
+    load_journey_templates()
+    load_surveys()
+
+
+def _discharged_visits(count):
+    return [
+        row(encounter_number=f"V-{n}", encounter_type="OPD", patient_mrn=f"VM{n}", discharged_at="2026-11-01T11:00")
+        for n in range(count)
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_surveys_of_imported_stages_are_decided_after_the_batch_commits(
+    importer, media, surveyed_templates, monkeypatch
+):
+    # On SQLite a batch-long write transaction locked the web server out: each
+    # invitation is decided in a transaction of its own, after the batch's.
+    from px360.journeys import services as journey_services
+    from px360.surveys import services as survey_services
+    from px360.surveys.models import SurveyInstance
+
+    depths = []
+    original = survey_services.survey_schedule_for_stage
+
+    def spy(**kwargs):
+        depths.append(len(connection.atomic_blocks))
+        return original(**kwargs)
+
+    monkeypatch.setattr(survey_services, "survey_schedule_for_stage", spy)
+    monkeypatch.setattr(journey_services, "_queue_journeys", lambda job: None)  # run it here instead
+    job = encounter_import(file=upload(csv_bytes(_discharged_visits(3))), user=importer)
+    totals = journey_services.journeys_for_import(job=job)
+    assert totals["journeys_started"] == 3 and totals["surveys_recovered"] == 0
+    assert depths == [0, 0, 0]
+    assert SurveyInstance.objects.filter(journey_stage__journey__encounter__import_job=job).count() == 3
+
+
+def test_a_retried_journey_batch_schedules_the_surveys_a_stopped_worker_missed(importer, media, surveyed_templates):
+    from px360.journeys import engine
+    from px360.journeys import services as journey_services
+    from px360.surveys.models import SurveyInstance
+
+    job = encounter_import(file=upload(csv_bytes(_discharged_visits(2))), user=importer)
+    original = engine.schedule_stage_surveys
+
+    def stopped(**kwargs):
+        raise RuntimeError("the worker stopped after the batch committed")
+
+    engine.schedule_stage_surveys = stopped
+    try:
+        with pytest.raises(RuntimeError):
+            journey_services.journeys_for_import(job=job)
+    finally:
+        engine.schedule_stage_surveys = original
+    assert JourneyInstance.objects.count() == 2 and not SurveyInstance.objects.exists()
+    totals = journey_services.journeys_for_import(job=job)  # the task, retried
+    assert totals["journeys_started"] == 0 and totals["surveys_recovered"] == 2
+    assert SurveyInstance.objects.count() == 2
+    # Nothing is left to recover: a third run changes nothing.
+    assert journey_services.journeys_for_import(job=job)["surveys_recovered"] == 0
+    assert SurveyInstance.objects.count() == 2

@@ -128,6 +128,9 @@ class ImportJobAdmin(PXModelAdmin):
                 "progress": job.progress,
                 "processed_rows": job.processed_rows,
                 "total_rows": job.total_rows,
+                # The same words as the page (the template's blocktrans msgid).
+                "progress_text": _("%(progress)s%% · %(processed)s of %(total)s rows")
+                % {"progress": job.progress, "processed": job.processed_rows, "total": job.total_rows},
                 "finished": job.status in (JobStatus.VALIDATED, JobStatus.DONE, JobStatus.FAILED),
                 "counts": {
                     "new": job.new_count,
