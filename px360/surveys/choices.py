@@ -56,6 +56,7 @@ class SuppressionReason(models.TextChoices):
     CANCELLED_ENCOUNTER = "cancelled_encounter", _("Encounter cancelled")
     EXCLUDED_DEPARTMENT = "excluded_department", _("Department excluded from surveys")
     INACTIVE_TEMPLATE = "inactive_template", _("Survey template is inactive")
+    TOO_LATE = "too_late", _("The visit ended too long ago")
 
 
 class NPSCategory(models.TextChoices):

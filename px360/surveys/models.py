@@ -189,6 +189,15 @@ class SurveyPolicy(BaseModel):
     frequency_days = models.PositiveSmallIntegerField(
         _("one survey per patient every (days)"), default=30, validators=[MinValueValidator(0)]
     )
+    maximum_visit_age_days = models.PositiveSmallIntegerField(
+        _("survey visits that ended at most (days) ago"),
+        default=14,
+        validators=[MinValueValidator(1)],
+        help_text=_(
+            "An older visit gets no survey: a back-loaded file or a late HIS message must not invite "
+            "patients about visits they no longer remember."
+        ),
+    )
     minimum_age = models.PositiveSmallIntegerField(_("minimum age"), default=18)
     survey_guardian = models.BooleanField(
         _("survey a minor's guardian"), default=True, help_text=_("When a guardian contact is recorded.")

@@ -117,7 +117,7 @@ def contacts_for(patient, policy: SurveyPolicy, *, on=None) -> tuple[list[Contac
     return usable, to_guardian, ""
 
 
-def _static_reason(*, patient, encounter, template, policy) -> str:
+def _static_reason(*, patient, encounter, template, policy, triggered_at=None, now=None) -> str:
     if patient.is_deceased:
         return SuppressionReason.DECEASED
     if encounter is not None and encounter.status == "cancelled":
@@ -127,6 +127,13 @@ def _static_reason(*, patient, encounter, template, policy) -> str:
     department = getattr(encounter, "department", None) if encounter is not None else None
     if department is not None and department.code in (policy.excluded_department_codes or []):
         return SuppressionReason.EXCLUDED_DEPARTMENT
+    # A visit that ended long ago (a back-loaded file, a late message) is not surveyed now.
+    if (
+        triggered_at is not None
+        and now is not None
+        and now - triggered_at > timedelta(days=policy.maximum_visit_age_days)
+    ):
+        return SuppressionReason.TOO_LATE
     return ""
 
 
@@ -248,7 +255,9 @@ def survey_create(
         # One decision per patient at a time: concurrent triggers for the same
         # patient would otherwise both pass the frequency cap.
         type(patient).all_objects.select_for_update().filter(pk=patient.pk).first()
-        reason = _static_reason(patient=patient, encounter=encounter, template=template, policy=policy)
+        reason = _static_reason(
+            patient=patient, encounter=encounter, template=template, policy=policy, triggered_at=triggered_at, now=now
+        )
         detail = ""
         if not reason:
             contacts, to_guardian, reason = contacts_for(patient, policy, on=timezone.localdate(triggered_at))

@@ -55,6 +55,7 @@ def test_deceased_patients_are_not_surveyed(make_patient, complete_stage, opd_su
     _suppressed(survey_schedule_for_stage(stage=stage), SuppressionReason.DECEASED)
 
 
+@freeze_time("2026-11-20T12:00:00+03:00")
 def test_minors_are_not_surveyed_without_a_guardian_contact(make_patient, complete_stage, opd_survey):
     child = make_patient(birth_date=dt.date(2015, 1, 1))
     stage = complete_stage(child, survey=opd_survey, at=riyadh(2026, 11, 20, 10, 0))
@@ -75,21 +76,35 @@ def test_a_minor_with_a_guardian_contact_is_surveyed_through_the_guardian(make_p
     assert notification.recipient == "+966509999999"
 
 
+@freeze_time("2026-11-20T12:00:00+03:00")
 def test_patients_opted_out_of_every_channel_are_not_surveyed(make_patient, complete_stage, opd_survey):
     patient = make_patient(opted_out_sms=True, opted_out_whatsapp=True, opted_out_email=True)
     stage = complete_stage(patient, survey=opd_survey, at=riyadh(2026, 11, 20, 10, 0))
     _suppressed(survey_schedule_for_stage(stage=stage), SuppressionReason.OPTED_OUT)
 
 
+@freeze_time("2026-11-20T12:00:00+03:00")
 def test_an_opted_out_channel_is_skipped_for_the_next_one(make_patient, complete_stage, opd_survey):
     patient = make_patient(opted_out_whatsapp=True)
     stage = complete_stage(patient, survey=opd_survey, at=riyadh(2026, 11, 20, 10, 0))
     assert survey_schedule_for_stage(stage=stage).channel == "sms"
 
 
+@freeze_time("2026-11-20T12:00:00+03:00")
 def test_patients_without_a_usable_contact_are_not_surveyed(make_patient, complete_stage, opd_survey):
     stage = complete_stage(make_patient(phone="", email=""), survey=opd_survey, at=riyadh(2026, 11, 20, 10, 0))
     _suppressed(survey_schedule_for_stage(stage=stage), SuppressionReason.NO_CONTACT)
+
+
+@freeze_time("2026-12-10T12:00:00+03:00")
+def test_a_visit_that_ended_too_long_ago_is_not_surveyed(make_patient, complete_stage, opd_survey, hospital_a):
+    # A back-loaded file, a late HIS message: 20 days after the visit, past the default 14.
+    stage = complete_stage(make_patient(), survey=opd_survey, at=riyadh(2026, 11, 20, 10, 0))
+    _suppressed(survey_schedule_for_stage(stage=stage), SuppressionReason.TOO_LATE)
+    # The limit is the hospital's: at 30 days the same visit is surveyed.
+    SurveyPolicy.objects.create(hospital=hospital_a, maximum_visit_age_days=30)
+    later = complete_stage(make_patient(mrn="LATE2"), survey=opd_survey, at=riyadh(2026, 11, 20, 10, 0))
+    assert survey_schedule_for_stage(stage=later).status == SurveyStatus.SCHEDULED
 
 
 def test_cancelled_encounters_are_not_surveyed(make_patient, complete_stage, opd_survey):

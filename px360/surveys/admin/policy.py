@@ -23,7 +23,15 @@ class SurveyPolicyAdmin(PXModelAdmin):
         (None, {"fields": ("hospital",)}),
         (
             _("Who is surveyed"),
-            {"fields": ("frequency_days", "minimum_age", "survey_guardian", "excluded_department_codes")},
+            {
+                "fields": (
+                    "frequency_days",
+                    "maximum_visit_age_days",
+                    "minimum_age",
+                    "survey_guardian",
+                    "excluded_department_codes",
+                )
+            },
         ),
         (
             _("When and how"),
