@@ -25,6 +25,7 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -200,18 +201,13 @@ def _new_token() -> str:
 
 def _frequency_conflicts(*, patient, policy, now, exclude_key: str):
     since = now - timedelta(days=policy.frequency_days)
-    # The same person may have a record in each hospital: same national ID. (Their ids
-    # first, so the invitations are found through the (patient, status) index.)
-    people = [patient.pk]
+    # The same person may have a record in each hospital: same national ID. Their ids
+    # come from a sub-query, so the invitations are found through the (patient, status) index.
+    same_person = Q(patient_id=patient.pk)
     if patient.national_id:
-        people += list(
-            type(patient)
-            .all_objects.filter(national_id=patient.national_id)
-            .exclude(pk=patient.pk)
-            .values_list("pk", flat=True)
-        )
+        same_person |= Q(patient_id__in=type(patient).all_objects.filter(national_id=patient.national_id).values("pk"))
     return (
-        SurveyInstance.objects.filter(patient_id__in=people, status__in=SurveyStatus.counted_for_frequency())
+        SurveyInstance.objects.filter(same_person, status__in=SurveyStatus.counted_for_frequency())
         .filter(triggered_at__gte=since)
         .exclude(trigger_key=exclude_key)
         .select_for_update(of=("self",))
@@ -229,14 +225,18 @@ def survey_create(
     journey_stage=None,
     journey_type: str = "",
     policy: SurveyPolicy | None = None,
+    known_new: bool = False,
 ) -> SurveyInstance:
     """Schedule one invitation, or record why it is suppressed. Idempotent by ``trigger_key``.
 
     ``policy``: the patient's hospital policy, when the caller already has it.
+    ``known_new``: the caller has just seen no invitation for this trigger (a
+    concurrent one still loses on the unique key and is returned).
     """
-    existing = SurveyInstance.objects.filter(trigger_key=trigger_key).first()
-    if existing is not None:
-        return existing
+    if not known_new:
+        existing = SurveyInstance.objects.filter(trigger_key=trigger_key).first()
+        if existing is not None:
+            return existing
     policy = policy or policy_for(patient.hospital_id)
     now = timezone.now()
     instance = SurveyInstance(
@@ -304,21 +304,45 @@ def survey_create(
 
 def survey_schedule_for_stages(*, stages) -> int:
     """:func:`survey_schedule_for_stage` for many stages (their journeys, encounters and
-    patients loaded), reading each template and hospital policy once. Each invitation
-    is its own transaction. Returns how many stages got an invitation or a suppression."""
+    patients loaded), reading each template and hospital policy once and the stages'
+    earlier invitations in one query. Each invitation is its own transaction. Returns
+    how many stages got an invitation or a suppression."""
     templates: dict = {}
     policies: dict = {}
+    stages = [stage for stage in stages if getattr(stage, "survey_template_id", None) is not None]
+    surveyed = set(
+        SurveyInstance.objects.filter(journey_stage__in=[stage.pk for stage in stages]).values_list(
+            "journey_stage_id", flat=True
+        )
+    )
     done = 0
     for stage in stages:
-        template_id = getattr(stage, "survey_template_id", None)
-        if template_id is None:
-            continue
+        template_id = stage.survey_template_id
         if template_id not in templates:
             templates[template_id] = SurveyTemplate.all_objects.get(pk=template_id)
-        hospital_id = stage.journey.encounter.patient.hospital_id
+        journey = stage.journey
+        encounter = journey.encounter
+        hospital_id = encounter.patient.hospital_id
         if hospital_id not in policies:
             policies[hospital_id] = policy_for(hospital_id)
-        if survey_schedule_for_stage(stage=stage, template=templates[template_id], policy=policies[hospital_id]):
+        if stage.pk in surveyed:  # re-completed after a cancellation, or already done: the usual rules
+            instance = survey_schedule_for_stage(
+                stage=stage, template=templates[template_id], policy=policies[hospital_id]
+            )
+        else:  # a first invitation (a concurrent one for the same stage loses on the unique trigger key)
+            instance = survey_create(
+                template=templates[template_id],
+                patient=encounter.patient,
+                encounter=encounter,
+                journey_stage=stage,
+                journey_type=journey.journey_type,
+                trigger_key=f"stage:{stage.pk}",
+                triggered_at=stage.completed_at or timezone.now(),
+                delay_hours=stage.survey_delay_hours or 0,
+                policy=policies[hospital_id],
+                known_new=True,
+            )
+        if instance is not None:
             done += 1
     return done
 

@@ -108,13 +108,13 @@ def test_surveys_of_imported_stages_are_decided_after_the_batch_commits(
     from px360.surveys.models import SurveyInstance
 
     depths = []
-    original = survey_services.survey_schedule_for_stage
+    original = survey_services.survey_create
 
     def spy(**kwargs):
         depths.append(len(connection.atomic_blocks))
         return original(**kwargs)
 
-    monkeypatch.setattr(survey_services, "survey_schedule_for_stage", spy)
+    monkeypatch.setattr(survey_services, "survey_create", spy)
     monkeypatch.setattr(journey_services, "_queue_journeys", lambda job: None)  # run it here instead
     job = encounter_import(file=upload(csv_bytes(_discharged_visits(3))), user=importer)
     totals = journey_services.journeys_for_import(job=job)
