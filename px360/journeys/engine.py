@@ -16,7 +16,7 @@ from datetime import datetime
 from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -541,7 +541,7 @@ def schedule_missing_surveys(*, encounter_ids: list) -> int:
             status=StageStatus.COMPLETED,
             survey_template__isnull=False,
         )
-        .exclude(pk__in=SurveyInstance.objects.filter(journey_stage__isnull=False).values("journey_stage_id"))
+        .exclude(Exists(SurveyInstance.objects.filter(journey_stage=OuterRef("pk"))))
         .values_list("pk", flat=True)
     )
     return schedule_stage_surveys(stage_ids=stage_ids)

@@ -131,11 +131,6 @@ _TYPES = {choice.value: choice.value for choice in EncounterType}
 
 logger = logging.getLogger(__name__)
 
-# The fast reader's names, as the rest of the import (and its tests) use them.
-is_xlsx = sheets.is_xlsx
-_FastSheet = sheets.FastSheet
-_UnsupportedSheet = sheets.UnsupportedSheet
-
 
 class ImportFileError(Exception):
     """The file as a whole cannot be read (wrong format, no header row)."""
@@ -261,7 +256,7 @@ class SheetReader:
             self.workbook.close()
 
     def rows(self) -> Iterator[tuple[int, list]]:
-        if is_xlsx(self.path):
+        if sheets.is_xlsx(self.path):
             return self._xlsx_rows()
         return self._csv_rows()
 
@@ -291,7 +286,7 @@ class SheetReader:
         except Exception:
             raise self._unreadable() from None
         if self.fast:
-            self._fast_sheet = _FastSheet(self.workbook)
+            self._fast_sheet = sheets.FastSheet(self.workbook)
             yield from self._fast_sheet.rows()
             return
         sheet = self.workbook.worksheets[0]
@@ -892,7 +887,7 @@ def build_plan(*, path: Path, user, progress: Callable | None = None) -> tuple[P
         except sheets.ReadAheadFailed as error:
             logger.warning("Reading %s in a separate process failed, reading it here: %s", path, error)
             continue
-        except _UnsupportedSheet:
+        except sheets.UnsupportedSheet:
             attempts = [{"fast_xlsx": False}]
             continue
         return plan, rejected_raw, checker.row_errors

@@ -25,7 +25,6 @@ from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -201,13 +200,15 @@ def _new_token() -> str:
 
 def _frequency_conflicts(*, patient, policy, now, exclude_key: str):
     since = now - timedelta(days=policy.frequency_days)
-    # The same person may have a record in each hospital: same national ID. Their ids
-    # come from a sub-query, so the invitations are found through the (patient, status) index.
-    same_person = Q(patient_id=patient.pk)
-    if patient.national_id:
-        same_person |= Q(patient_id__in=type(patient).all_objects.filter(national_id=patient.national_id).values("pk"))
+    # The same person may have a record in each hospital: same national ID (the patient's
+    # own record among them). One IN, so invitations are found through the (patient, status) index.
+    people = (
+        type(patient).all_objects.filter(national_id=patient.national_id).values("pk")
+        if patient.national_id
+        else [patient.pk]
+    )
     return (
-        SurveyInstance.objects.filter(same_person, status__in=SurveyStatus.counted_for_frequency())
+        SurveyInstance.objects.filter(patient_id__in=people, status__in=SurveyStatus.counted_for_frequency())
         .filter(triggered_at__gte=since)
         .exclude(trigger_key=exclude_key)
         .select_for_update(of=("self",))
@@ -320,40 +321,31 @@ def survey_schedule_for_stages(*, stages) -> int:
         template_id = stage.survey_template_id
         if template_id not in templates:
             templates[template_id] = SurveyTemplate.all_objects.get(pk=template_id)
-        journey = stage.journey
-        encounter = journey.encounter
-        hospital_id = encounter.patient.hospital_id
+        hospital_id = stage.journey.encounter.patient.hospital_id
         if hospital_id not in policies:
             policies[hospital_id] = policy_for(hospital_id)
-        if stage.pk in surveyed:  # re-completed after a cancellation, or already done: the usual rules
-            instance = survey_schedule_for_stage(
-                stage=stage, template=templates[template_id], policy=policies[hospital_id]
-            )
-        else:  # a first invitation (a concurrent one for the same stage loses on the unique trigger key)
-            instance = survey_create(
-                template=templates[template_id],
-                patient=encounter.patient,
-                encounter=encounter,
-                journey_stage=stage,
-                journey_type=journey.journey_type,
-                trigger_key=f"stage:{stage.pk}",
-                triggered_at=stage.completed_at or timezone.now(),
-                delay_hours=stage.survey_delay_hours or 0,
-                policy=policies[hospital_id],
-                known_new=True,
-            )
+        instance = survey_schedule_for_stage(
+            stage=stage,
+            template=templates[template_id],
+            policy=policies[hospital_id],
+            first=stage.pk not in surveyed,
+        )
         if instance is not None:
             done += 1
     return done
 
 
-def survey_schedule_for_stage(*, stage, template=None, policy=None) -> SurveyInstance | None:
+def survey_schedule_for_stage(*, stage, template=None, policy=None, first: bool = False) -> SurveyInstance | None:
     """Called by the journey engine when a stage becomes completed.
 
     Returns ``None`` when the stage has no survey; otherwise the invitation —
     scheduled at ``completed_at + survey_delay_hours`` moved out of quiet
     hours, or suppressed with its reason. Calling it twice for one stage
     returns the same row.
+
+    ``first``: the caller has just seen that the stage has no invitation yet
+    (:func:`survey_schedule_for_stages`); the look-ups for an earlier one are
+    skipped, and a concurrent one still wins on the unique trigger key.
     """
     # The engine copies the stage template's survey onto the stage when the
     # journey starts; reading only the copy costs no query for stages without one.
@@ -367,11 +359,14 @@ def survey_schedule_for_stage(*, stage, template=None, policy=None) -> SurveyIns
     # One invitation per stage completion. A stage re-completed after its
     # invitation was cancelled (HL7 A13, then a new A03) gets a fresh one.
     key = f"stage:{stage.pk}"
-    previous = SurveyInstance.objects.filter(journey_stage=stage).order_by("-created_at").first()
-    if previous is not None:
-        if previous.status != SurveyStatus.CANCELLED:
-            return previous
-        key = f"stage:{stage.pk}:{SurveyInstance.objects.filter(journey_stage=stage).count() + 1}"
+    if not first:
+        earlier = SurveyInstance.objects.filter(journey_stage=stage)
+        live = earlier.exclude(status=SurveyStatus.CANCELLED).order_by("-created_at").first()
+        if live is not None:
+            return live
+        cancelled = earlier.count()
+        if cancelled:
+            key = f"stage:{stage.pk}:{cancelled + 1}"
     return survey_create(
         template=template,
         patient=encounter.patient,
@@ -382,6 +377,7 @@ def survey_schedule_for_stage(*, stage, template=None, policy=None) -> SurveyIns
         triggered_at=stage.completed_at or timezone.now(),
         delay_hours=stage.survey_delay_hours or 0,
         policy=policy,
+        known_new=first,
     )
 
 

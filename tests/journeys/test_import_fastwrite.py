@@ -9,6 +9,7 @@ import pytest
 from django.utils import timezone
 
 from px360.journeys import importer as import_module
+from px360.journeys import sheets
 from px360.journeys.choices import JobStatus
 from px360.journeys.models import Encounter
 from px360.journeys.services import encounter_import
@@ -244,14 +245,14 @@ def test_an_excel_written_file_imports(importer, media, tmp_path):
 
 def test_a_sheet_the_fast_reader_does_not_know_is_read_with_openpyxl(importer, media, monkeypatch):
     calls = []
-    original = import_module._FastSheet.rows
+    original = sheets.FastSheet.rows
 
     def unsupported(self):
         calls.append(1)
         yield from original(self)
-        raise import_module._UnsupportedSheet("test")
+        raise sheets.UnsupportedSheet("test")
 
-    monkeypatch.setattr(import_module._FastSheet, "rows", unsupported)
+    monkeypatch.setattr(sheets.FastSheet, "rows", unsupported)
     data = xlsx_bytes([row()], title_rows=[["title"]])
     job = encounter_import(file=upload(data, "visits.xlsx"), user=importer)
     assert calls and job.status == JobStatus.DONE, job.errors

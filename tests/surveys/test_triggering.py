@@ -274,3 +274,26 @@ def test_rules_are_checked_again_when_the_invitation_is_due(make_patient, comple
     instance.refresh_from_db()
     assert (instance.status, instance.suppression_reason) == (SurveyStatus.SUPPRESSED, SuppressionReason.DECEASED)
     assert not instance.notifications.exists()
+
+
+@freeze_time("2026-11-20T12:00:00+03:00")
+def test_a_batch_of_stages_gets_one_invitation_each_and_a_fresh_one_after_a_cancellation(
+    make_patient, complete_stage, opd_survey
+):
+    from px360.surveys.services import survey_schedule_for_stages
+
+    new = complete_stage(make_patient(), survey=opd_survey, at=riyadh(2026, 11, 20, 10, 0))
+    live = complete_stage(make_patient(), survey=opd_survey, at=riyadh(2026, 11, 20, 10, 0))
+    again = complete_stage(make_patient(), survey=opd_survey, at=riyadh(2026, 11, 20, 10, 0))
+    kept = survey_schedule_for_stage(stage=live)
+    cancelled = survey_schedule_for_stage(stage=again)
+    survey_cancel_pending(encounter=again.journey.encounter, reason="A13")
+
+    assert survey_schedule_for_stages(stages=[new, live, again]) == 3
+    assert SurveyInstance.objects.filter(journey_stage=new).get().trigger_key == f"stage:{new.pk}"
+    assert list(SurveyInstance.objects.filter(journey_stage=live)) == [kept]  # nothing new for a live one
+    fresh = SurveyInstance.objects.filter(journey_stage=again).exclude(pk=cancelled.pk).get()
+    assert fresh.trigger_key == f"stage:{again.pk}:2" and fresh.status == SurveyStatus.SCHEDULED
+    # Twice is harmless.
+    survey_schedule_for_stages(stages=[new, live, again])
+    assert SurveyInstance.objects.count() == 4
