@@ -108,6 +108,12 @@ class AuditAction(models.TextChoices):
     API_KEY_CREATED = "api_key_created", _("API key created")
     API_KEY_REVOKED = "api_key_revoked", _("API key revoked")
     SURVEY_OPENED = "survey_opened", _("Survey link opened")
+    FILTER = "filter", _("Filtered a list")
+    IMPORT_PREVIEW = "import_preview", _("Previewed an import")
+    PASSWORD_RESET = "password_reset", _("Password reset")
+    USER_ACTIVATED = "user_activated", _("Account activated")
+    USER_DEACTIVATED = "user_deactivated", _("Account deactivated")
+    LOCKOUT_CLEARED = "lockout_cleared", _("Sign-in lockout lifted")
 
 
 class AuditEventQuerySet(models.QuerySet):
