@@ -64,9 +64,10 @@ class User(AbstractUser):
     )
     roles = models.ManyToManyField(Role, verbose_name=_("roles"), blank=True, related_name="users")
 
-    history = HistoricalRecords(excluded_fields=["password", "last_login", "updated_at"])
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     px_access = ModelAccess(hospital="hospital", department="department", owner="pk")
+    px_personal_data = True
 
     class Meta(AbstractUser.Meta):
         verbose_name = _("user")

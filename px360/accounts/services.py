@@ -1,5 +1,6 @@
 """Writes for users and roles."""
 
+from axes.utils import reset as axes_reset
 from django.contrib.auth.models import Group, Permission
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -10,6 +11,7 @@ from px360.core.services import audit_record
 
 from .models import Role, User
 from .roles import ROLES, permissions_for
+from .selectors import can_manage_user
 
 
 @transaction.atomic
@@ -47,9 +49,10 @@ def create_default_roles() -> list[Role]:
 
 
 def _assignable(by: User, role: Role) -> bool:
-    # Nobody hands out a role at or above their own level, except a PX Admin
-    # or superuser, who already sees everything.
-    return by.is_superuser or by.level >= 100 or role.level < by.level
+    # Nobody hands out a role at or above their own level: an account given
+    # such a role would be one its giver can no longer manage. Only a
+    # superuser makes PX Admins.
+    return by.is_superuser or role.level < by.level
 
 
 @transaction.atomic
@@ -60,6 +63,7 @@ def user_set_roles(*, user: User, roles, by: User | None, request=None) -> None:
     added = [role for pk, role in new.items() if pk not in old]
     removed = [role for pk, role in old.items() if pk not in new]
     if by is not None:
+        _refuse_unless_manageable(by, user)
         refused = [role for role in added + removed if not _assignable(by, role)]
         if refused:
             raise ValidationError(_("You cannot assign or remove the role %(role)s.") % {"role": refused[0].name})
@@ -89,3 +93,67 @@ def user_set_roles(*, user: User, roles, by: User | None, request=None) -> None:
     user.__dict__.pop("_px360_scope", None)
     for attr in ("_perm_cache", "_user_perm_cache", "_group_perm_cache"):
         user.__dict__.pop(attr, None)
+
+
+def _refuse_unless_manageable(by: User | None, user: User, action: str = "change") -> None:
+    if by is not None and not can_manage_user(by, user, action):
+        raise ValidationError(_("You cannot manage the account %(username)s.") % {"username": user.get_username()})
+
+
+@transaction.atomic
+def user_set_active(*, user: User, active: bool, by: User | None, request=None) -> bool:
+    """Activate or deactivate ``user``'s account; returns whether it changed.
+
+    A deactivated account cannot sign in and its open sessions end at their
+    next request (Django refuses inactive users). Both directions are audited.
+    """
+    _refuse_unless_manageable(by, user)
+    if user.is_active == active:
+        return False
+    user.is_active = active
+    if by is not None:
+        user._history_user = by
+    user.save(update_fields=["is_active"])
+    audit_record(
+        action=AuditAction.USER_ACTIVATED if active else AuditAction.USER_DEACTIVATED,
+        request=request,
+        actor=by,
+        obj=user,
+    )
+    return True
+
+
+def user_password_reset_record(*, user: User, by: User | None, request=None) -> None:
+    """Audit that ``by`` set or disabled ``user``'s password (never the password itself).
+
+    The admin's password form writes the new hash; this records who did it and
+    whether password sign-in is still possible.
+    """
+    audit_record(
+        action=AuditAction.PASSWORD_RESET,
+        request=request,
+        actor=by,
+        obj=user,
+        details={"usable": user.has_usable_password()},
+    )
+
+
+@transaction.atomic
+def user_lockout_clear(*, user: User, by: User | None, request=None) -> int:
+    """Lift ``user``'s sign-in lockout from every address; returns the attempt records cleared.
+
+    Every recorded failure of the username goes, whatever the address, so both
+    the per-address and the username-wide lockout end. When there was nothing
+    to clear, nothing is audited.
+    """
+    _refuse_unless_manageable(by, user)
+    cleared = axes_reset(username=user.get_username())
+    if cleared:
+        audit_record(
+            action=AuditAction.LOCKOUT_CLEARED,
+            request=request,
+            actor=by,
+            obj=user,
+            details={"attempts": cleared},
+        )
+    return cleared

@@ -93,3 +93,12 @@ def test_the_first_page_after_sign_in_opens_in_the_users_language(client, make_u
     assert client.cookies["px360_language"].value == "en"
     # Afterwards the user may switch freely.
     assert client.get("/ar/admin/").status_code == 200
+
+
+@pytest.mark.parametrize("language", ["ar", "en"])
+def test_signing_in_without_next_lands_on_the_admin(client, hospital_admin_a, language):
+    # The sign-in form carries no ``next`` field: the bare page must still lead somewhere.
+    response = client.post(f"/{language}/admin/login/", {"username": "ha_admin", "password": PASSWORD})
+    assert response.status_code == 302
+    assert response["Location"] == f"/{language}/admin/"
+    assert client.get(response["Location"], follow=True).status_code == 200

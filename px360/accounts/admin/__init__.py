@@ -1,1 +1,1 @@
-from . import role, user  # noqa: F401
+from . import lockout, role, user  # noqa: F401

@@ -8,7 +8,12 @@ from px360.core.admin.base import PXTranslatedModelAdmin
 
 @admin.register(Role)
 class RoleAdmin(PXTranslatedModelAdmin):
-    """Roles are seeded by ``create_default_roles``; only their names are editable."""
+    """Roles are seeded by ``create_default_roles``; only their names are editable, by superusers.
+
+    A role's permissions live on its group (``px360.accounts.roles``), which only
+    superusers edit; PX Admins and Hospital Admins read roles, they never change
+    them, whatever the permission table or an object grant says.
+    """
 
     list_display = ("name", "code", "level", "member_count")
     search_fields = ("code", "name_ar", "name_en")
@@ -18,6 +23,9 @@ class RoleAdmin(PXTranslatedModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request, obj=None):
         return False

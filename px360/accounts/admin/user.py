@@ -1,15 +1,34 @@
-"""Users: created and given roles by PX Admins and Hospital Admins."""
+"""Users: created and given roles by PX Admins and Hospital Admins.
+
+Every page that manages an account — the list and its search, the change,
+password, history, delete and object-permission pages, and the bulk actions —
+reads through :func:`px360.accounts.selectors.manageable_users`: an account at
+or above the manager's own level (or the manager's own account) is missing,
+exactly like one outside their hospital, so it answers 404.
+"""
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, BooleanRadioFilter, RelatedDropdownFilter
+from unfold.decorators import action
 from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from px360.accounts.models import Role, User
-from px360.accounts.services import _assignable, user_set_roles
+from px360.accounts.selectors import can_manage_user, manageable_users
+from px360.accounts.services import (
+    _assignable,
+    user_lockout_clear,
+    user_password_reset_record,
+    user_set_active,
+    user_set_roles,
+)
 from px360.core.access import user_is_global
 from px360.core.admin.base import PXModelAdmin
 
@@ -35,10 +54,53 @@ class UserAdmin(BaseUserAdmin, PXModelAdmin):
     autocomplete_fields = ("hospital", "department")
     ordering = ("username",)
     filter_horizontal = ()
-    actions = []
+    actions = ["activate_selected", "deactivate_selected", "lift_lockout"]
+
+    # --- which accounts --------------------------------------------------------
+
+    def _picks_a_reference(self, request) -> bool:
+        """Whether this read fills another model's user field (a department's manager, ...).
+
+        Choosing a user to name on another record is not managing their account:
+        the autocomplete then offers what that field accepts, the access policy's
+        scope, as the field's own choices do.
+        """
+        match = getattr(request, "resolver_match", None)
+        if match is None or match.url_name != "autocomplete":
+            return False
+        source = (request.GET.get("app_label"), request.GET.get("model_name"))
+        return source != (self.opts.app_label, self.opts.model_name)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("roles")
+        queryset = super().get_queryset(request)
+        if not self._picks_a_reference(request):
+            queryset = manageable_users(request.user, queryset)
+        return queryset.prefetch_related("roles")
+
+    def has_view_permission(self, request, obj=None):
+        obj = self._as_object(request, obj)
+        if obj is not None:
+            return can_manage_user(request.user, obj, "view")
+        return super().has_view_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        obj = self._as_object(request, obj)
+        if obj is not None:
+            return can_manage_user(request.user, obj, "change")
+        return super().has_change_permission(request)
+
+    def has_delete_permission(self, request, obj=None):
+        obj = self._as_object(request, obj)
+        if obj is not None:
+            return can_manage_user(request.user, obj, "delete")
+        return super().has_delete_permission(request)
+
+    def delete_queryset(self, request, queryset):
+        # Django's "Delete selected" passes the changelist's queryset; it is
+        # narrowed again so no other path can widen it.
+        manageable_users(request.user, queryset, "delete").delete()
+
+    # --- the change form -------------------------------------------------------
 
     @admin.display(description=_("roles"))
     def role_names(self, user):
@@ -86,7 +148,13 @@ class UserAdmin(BaseUserAdmin, PXModelAdmin):
             obj.is_staff = True
         if not user_is_global(request.user) and obj.hospital_id is None:
             obj.hospital = request.user.hospital
+        activation = None
+        if change and "is_active" in form.changed_data:
+            # (De)activation goes through its service, which audits it.
+            activation, obj.is_active = obj.is_active, not obj.is_active
         super().save_model(request, obj, form, change)
+        if activation is not None:
+            user_set_active(user=obj, active=activation, by=request.user, request=request)
 
     def save_related(self, request, form, formsets, change):
         roles = form.cleaned_data.pop("roles", None)
@@ -100,3 +168,61 @@ class UserAdmin(BaseUserAdmin, PXModelAdmin):
                 user_set_roles(user=user, roles=list(roles) + kept, by=request.user, request=request)
             except ValidationError as error:
                 self.message_user(request, error.messages[0], messages.ERROR)
+
+    # --- password and history --------------------------------------------------
+
+    @method_decorator(sensitive_post_parameters())
+    def user_change_password(self, request, id, form_url=""):
+        target = self.get_object(request, unquote(id))
+        if not self.has_change_permission(request, target):
+            raise PermissionDenied
+        before = target.password
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST":
+            # Django's view also redirects when it refuses conflicting data:
+            # only a stored hash that changed is a reset.
+            target.refresh_from_db(fields=["password"])
+            if target.password != before:
+                user_password_reset_record(user=target, by=request.user, request=request)
+        return response
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    # --- bulk actions ------------------------------------------------------------
+
+    def _set_active(self, request, queryset, active: bool) -> None:
+        changed = 0
+        for user in manageable_users(request.user, queryset, "change"):
+            if user_set_active(user=user, active=active, by=request.user, request=request):
+                changed += 1
+        if active:
+            text = ngettext("%(count)d account activated.", "%(count)d accounts activated.", changed)
+        else:
+            text = ngettext("%(count)d account deactivated.", "%(count)d accounts deactivated.", changed)
+        self.message_user(request, text % {"count": changed}, messages.SUCCESS)
+
+    @action(description=_("Activate selected users"), permissions=["change"])
+    def activate_selected(self, request, queryset):
+        self._set_active(request, queryset, True)
+
+    @action(description=_("Deactivate selected users"), permissions=["change"])
+    def deactivate_selected(self, request, queryset):
+        self._set_active(request, queryset, False)
+
+    @action(description=_("Lift sign-in lockout"), permissions=["change"])
+    def lift_lockout(self, request, queryset):
+        unlocked = 0
+        for user in manageable_users(request.user, queryset, "change"):
+            if user_lockout_clear(user=user, by=request.user, request=request):
+                unlocked += 1
+        self.message_user(
+            request,
+            ngettext(
+                "Sign-in lockout lifted for %(count)d account.",
+                "Sign-in lockout lifted for %(count)d accounts.",
+                unlocked,
+            )
+            % {"count": unlocked},
+            messages.SUCCESS,
+        )

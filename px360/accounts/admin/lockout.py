@@ -1,0 +1,55 @@
+"""django-axes' failed sign-in records, on Unfold, for superusers only.
+
+Deleting a record lifts the lockout it holds, so it is audited like the
+"Lift sign-in lockout" action on users. The records name every username tried,
+including ones that are no account (sometimes a mistyped password), from every
+hospital's addresses: nobody below a superuser reads them; hospital and PX
+Admins lift lockouts from the user list, within their scope and level.
+"""
+
+from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
+from axes.models import AccessAttempt
+from django.contrib import admin
+from unfold.admin import ModelAdmin
+
+from px360.core.models import AuditAction
+from px360.core.services import audit_record
+
+if admin.site.is_registered(AccessAttempt):
+    admin.site.unregister(AccessAttempt)
+
+
+def _superuser(request) -> bool:
+    return request.user.is_active and request.user.is_superuser
+
+
+@admin.register(AccessAttempt)
+class AccessAttemptAdmin(AxesAccessAttemptAdmin, ModelAdmin):
+    def has_module_permission(self, request):
+        return _superuser(request)
+
+    def has_view_permission(self, request, obj=None):
+        return _superuser(request)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return _superuser(request)
+
+    def _audit(self, request, attempt):
+        audit_record(
+            action=AuditAction.LOCKOUT_CLEARED,
+            request=request,
+            obj=attempt,
+            details={"username": attempt.username, "attempts": attempt.failures_since_start},
+        )
+
+    def delete_model(self, request, obj):
+        self._audit(request, obj)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for attempt in queryset:
+            self._audit(request, attempt)
+        super().delete_queryset(request, queryset)
