@@ -6,3 +6,10 @@ class CoreConfig(AppConfig):
     name = "px360.core"
     label = "core"
     verbose_name = _("System")
+
+    def ready(self):
+        # The admin app has imported every admin module by now (it comes
+        # first in INSTALLED_APPS): guard the changelist URLs of all of them.
+        from px360.core.admin.lookups import guard_registered_admins
+
+        guard_registered_admins()

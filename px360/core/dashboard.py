@@ -28,7 +28,8 @@ class Figure:
 
 
 def _figures(now):
-    week_ago = now - timedelta(days=7)
+    # Whole minutes: the list's range filter takes a time to the minute.
+    week_ago = (now - timedelta(days=7)).replace(second=0, microsecond=0)
     month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     return [
         Figure(
@@ -36,7 +37,11 @@ def _figures(now):
             "journeys.encounter",
             "ward",
             {"admitted_at__gte": week_ago},
-            {"admitted_at__gte": timezone.localtime(week_ago).isoformat(timespec="minutes")},
+            # The list's own admission-time filter (Unfold's range: a date and a time).
+            {
+                "admitted_at_from_0": timezone.localtime(week_ago).date().isoformat(),
+                "admitted_at_from_1": timezone.localtime(week_ago).strftime("%H:%M"),
+            },
         ),
         Figure(
             _("Journeys in progress"),
@@ -71,7 +76,7 @@ def _figures(now):
             "surveys.surveyresponse",
             "sentiment_dissatisfied",
             {"submitted_at__gte": month_start, "is_negative": True},
-            {"is_negative__exact": "1"},
+            {"negative": "yes"},
         ),
     ]
 

