@@ -2,15 +2,19 @@
 
 Every surface that shows an identifier — changelist columns, change pages,
 history, search results, exports, import previews — asks this module whether
-the viewer sees it in full, and masks it the same way when they do not. A
-role below Hospital Admin (level 80) sees national IDs / iqamas masked; the
-superuser and PX Admins see them in full.
+the viewer sees it in full, and masks it the same way when they do not. Users
+whose highest role is Hospital Admin (level 80) or above, and superusers, see
+national IDs / iqamas in full; every other role sees the last four digits.
 
-Models list their masked fields in ``px_masked_fields``; the admin base class
-refuses URL filters and ordering on them for viewers who see them masked.
+Models list their masked fields in ``px_masked_fields``. Every masked field is
+masked like a national ID. For a viewer who sees a field masked, the field is
+also read-only on stored records (forms and imports), and the admin base class
+refuses URL filters and ordering on it, so it cannot be probed one bit at a time.
 """
 
 from __future__ import annotations
+
+from simple_history.template_utils import HistoricalRecordContextHelper
 
 # Hospital Admin and above see full national IDs.
 FULL_IDENTIFIER_LEVEL = 80
@@ -29,6 +33,7 @@ def mask_national_id(value: str | None) -> str:
     """Show only the last four digits: ``••••••1234``."""
     if not value:
         return ""
+    value = str(value)
     return MASK_CHAR * max(len(value) - 4, 0) + value[-4:]
 
 
@@ -39,9 +44,28 @@ def is_masked_value(value) -> bool:
 
 def national_id_for(user, value: str | None) -> str:
     """``value`` as ``user`` may see it."""
-    return (value or "") if sees_full_identifiers(user) else mask_national_id(value)
+    return str(value or "") if sees_full_identifiers(user) else mask_national_id(value)
 
 
 def masked_fields(model) -> tuple[str, ...]:
     """The model's fields shown masked to viewers below the full-identifier level."""
     return tuple(getattr(model, "px_masked_fields", ()))
+
+
+class MaskedHistoryContextHelper(HistoricalRecordContextHelper):
+    """simple-history's "changes" column, with masked fields masked for the viewer.
+
+    The history list shows each change as old and new values; without this a
+    viewer who sees a national ID masked everywhere else would read both
+    values in full there.
+    """
+
+    def __init__(self, model, historical_record, *, user, **kwargs):
+        super().__init__(model, historical_record, **kwargs)
+        self.user = user
+
+    def prepare_delta_change_value(self, change, value):
+        value = super().prepare_delta_change_value(change, value)
+        if change.field in masked_fields(self.model) and not sees_full_identifiers(self.user):
+            return mask_national_id(value)
+        return value

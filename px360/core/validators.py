@@ -65,10 +65,3 @@ def normalize_phone(value: str, *, default_country_code: str = "966") -> str:
     if number.startswith("966") and not (len(number) == 12 and number[3] in "1234567"):
         raise ValidationError(_("Enter a valid Saudi phone number."), code="invalid_phone")
     return "+" + number
-
-
-def mask_national_id(value: str) -> str:
-    """Show only the last four digits: ``******1234``."""
-    if not value:
-        return ""
-    return "•" * max(len(value) - 4, 0) + value[-4:]

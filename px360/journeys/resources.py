@@ -1,19 +1,16 @@
 """Export of encounters (imports go through :mod:`px360.journeys.importer`).
 
 The export columns are the import columns, so an exported file can be edited
-and imported again. ``PXResource`` neutralises formula payloads in every cell.
+and imported again. ``PXResource`` neutralises formula payloads in every cell
+and masks ``patient_national_id`` (a path to the patient's masked field) by
+the one masking rule, :mod:`px360.core.masking`.
 """
 
 from import_export import fields, widgets
 
-from px360.core.access import scope_for
 from px360.core.resources import PXResource
-from px360.core.validators import mask_national_id
 
 from .models import Encounter
-
-# Hospital Admins and above see full national IDs; everyone else the last four.
-FULL_ID_LEVEL = 80
 
 
 class _TextDateTimeWidget(widgets.DateTimeWidget):
@@ -32,7 +29,7 @@ class EncounterResource(PXResource):
     encounter_number = fields.Field(attribute="encounter_number", column_name="encounter_number")
     encounter_type = fields.Field(attribute="encounter_type", column_name="encounter_type")
     patient_mrn = fields.Field(attribute="patient__mrn", column_name="patient_mrn")
-    patient_national_id = fields.Field(column_name="patient_national_id")
+    patient_national_id = fields.Field(attribute="patient__national_id", column_name="patient_national_id")
     patient_name_ar = fields.Field(attribute="patient__name_ar", column_name="patient_name_ar")
     patient_name_en = fields.Field(attribute="patient__name_en", column_name="patient_name_en")
     patient_phone = fields.Field(attribute="patient__phone", column_name="patient_phone")
@@ -73,9 +70,3 @@ class EncounterResource(PXResource):
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("hospital", "patient", "department", "attending_physician")
-
-    def dehydrate_patient_national_id(self, encounter):
-        value = encounter.patient.national_id
-        if self.user is not None and scope_for(self.user).kind < FULL_ID_LEVEL:
-            return mask_national_id(value)
-        return value

@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from px360.core.access import ModelAccess
 from px360.core.models import SoftDeleteModel
-from px360.core.validators import mask_national_id, normalize_phone, validate_national_id
+from px360.core.validators import normalize_phone, validate_national_id
 
 from .choices import Channel, Gender, Language
 from .search import name_search_value
@@ -203,15 +203,6 @@ class Employee(SoftDeleteModel):
             raise ValidationError({"department": _("The department must belong to the same hospital.")})
 
 
-# Hospital Admins (level 80) and above see full national IDs; everyone else
-# sees the last four digits, in lists, forms and exports alike.
-FULL_NATIONAL_ID_LEVEL = 80
-
-
-def sees_full_national_id(user) -> bool:
-    return bool(user.is_superuser or getattr(user, "level", 0) >= FULL_NATIONAL_ID_LEVEL)
-
-
 class Patient(SoftDeleteModel):
     """A patient of one hospital, identified there by their medical record number.
 
@@ -259,6 +250,10 @@ class Patient(SoftDeleteModel):
     history = HistoricalRecords(excluded_fields=["updated_at"], no_db_index=["hospital", "national_id", "created_at"])
 
     px_access = ModelAccess(hospital="hospital")
+    # Shown masked (and read-only on stored patients) to roles below Hospital
+    # Admin, on every surface: px360.core.masking.
+    px_masked_fields = ("national_id",)
+    px_personal_data = True
 
     class Meta:
         verbose_name = _("patient")
@@ -281,10 +276,6 @@ class Patient(SoftDeleteModel):
 
     def __str__(self):
         return self.mrn
-
-    @property
-    def masked_national_id(self) -> str:
-        return mask_national_id(self.national_id)
 
     def save(self, *args, **kwargs):
         self.name_search = name_search_value(self.name_ar, self.name_en)

@@ -1,15 +1,20 @@
-"""Import/export of organisation data."""
+"""Import/export of organisation data.
+
+Scope, masking and the formula guard are the base resource's rules
+(:mod:`px360.core.resources`): rows match only records the importer may
+change, hospital codes resolve only among hospitals the importer may see, and
+national IDs are masked and read-only for roles that see them masked.
+"""
 
 from import_export import fields, widgets
 
-from px360.core.resources import PXResource
-from px360.core.validators import mask_national_id
+from px360.core.resources import PXResource, ScopedForeignKeyWidget
 
-from .models import Department, Hospital, Patient, Physician, sees_full_national_id
+from .models import Department, Hospital, Patient, Physician
 
 
 class HospitalResource(PXResource):
-    hospital_field = None
+    """Hospitals by code. Creating one needs a global scope: a new hospital is outside every other."""
 
     class Meta:
         model = Hospital
@@ -21,15 +26,10 @@ class HospitalResource(PXResource):
         clean_model_instances = True
         report_skipped = True
 
-    def check_scope(self, instance):
-        # Only a PX Admin may create hospitals: the role table grants no
-        # hospital import to anyone else.
-        return
-
 
 class DepartmentResource(PXResource):
     hospital = fields.Field(
-        attribute="hospital", column_name="hospital_code", widget=widgets.ForeignKeyWidget(Hospital, "code")
+        attribute="hospital", column_name="hospital_code", widget=ScopedForeignKeyWidget(Hospital, "code")
     )
 
     class Meta:
@@ -45,7 +45,7 @@ class DepartmentResource(PXResource):
 
 class PhysicianResource(PXResource):
     hospital = fields.Field(
-        attribute="hospital", column_name="hospital_code", widget=widgets.ForeignKeyWidget(Hospital, "code")
+        attribute="hospital", column_name="hospital_code", widget=ScopedForeignKeyWidget(Hospital, "code")
     )
 
     class Meta:
@@ -61,9 +61,12 @@ class PhysicianResource(PXResource):
 
 class PatientResource(PXResource):
     hospital = fields.Field(
-        attribute="hospital", column_name="hospital_code", widget=widgets.ForeignKeyWidget(Hospital, "code")
+        attribute="hospital", column_name="hospital_code", widget=ScopedForeignKeyWidget(Hospital, "code")
     )
-    national_id = fields.Field(attribute="national_id", column_name="national_id")
+    # Text, so a workbook that stores the digits as a number reads them back as written.
+    national_id = fields.Field(
+        attribute="national_id", column_name="national_id", widget=widgets.CharWidget(allow_blank=True)
+    )
 
     class Meta:
         model = Patient
@@ -85,9 +88,3 @@ class PatientResource(PXResource):
         # for imported rows too, not only in the admin form.
         clean_model_instances = True
         report_skipped = True
-
-    def dehydrate_national_id(self, patient):
-        # Roles below Hospital Admin see only the last four digits.
-        if self.user is not None and sees_full_national_id(self.user):
-            return patient.national_id
-        return mask_national_id(patient.national_id)

@@ -1,7 +1,8 @@
 import pytest
 from django.core.exceptions import ValidationError
 
-from px360.core.validators import mask_national_id, national_id_is_valid, normalize_phone
+from px360.core.masking import mask_national_id
+from px360.core.validators import national_id_is_valid, normalize_phone
 
 from ..factories import valid_national_id
 

@@ -2,10 +2,10 @@ import pytest
 from django.urls import reverse
 
 from px360.accounts.roles import RoleCode
-from px360.core.validators import mask_national_id
+from px360.core.masking import mask_national_id
 from px360.organizations.models import Patient
 
-from ..factories import PatientFactory
+from ..factories import PatientFactory, valid_national_id
 from ..helpers import export_rows
 
 pytestmark = pytest.mark.django_db
@@ -122,3 +122,27 @@ def test_changelist_queries_do_not_grow_with_rows(client, hospital_admin_a, hosp
     with CaptureQueriesContext(connection) as many:
         client.get(url)
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.parametrize("role", [RoleCode.PX_COORDINATOR, None])
+def test_history_cannot_revert_a_patient_to_an_older_version(client, make_user, superuser, hospital_a, role):
+    """History is read-only: a revert would write back the masked national ID and more."""
+    patient = PatientFactory(hospital=hospital_a, national_id=valid_national_id(101), name_en="First name")
+    patient.national_id, patient.name_en = valid_national_id(202), "Second name"
+    patient.save()
+    user = superuser if role is None else make_user(role, hospital=hospital_a, username="coord3")
+    client.force_login(user)
+    oldest = patient.history.order_by("history_date").first()
+    url = reverse("admin:organizations_patient_simple_history", args=[patient.pk, oldest.history_id])
+    page = client.get(url)
+    assert page.status_code == 200
+    assert b'name="_save"' not in page.content  # no revert button
+    form = page.context["adminform"].form
+    data = {name: "" if value is None else value for name, value in form.initial.items() if name in form.fields}
+    data["hospital"] = str(hospital_a.pk)
+
+    response = client.post(url, data)
+
+    assert response.status_code == 403
+    patient.refresh_from_db()
+    assert (patient.name_en, patient.national_id) == ("Second name", valid_national_id(202))

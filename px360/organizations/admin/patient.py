@@ -7,8 +7,9 @@ from unfold.paginator import InfinitePaginator
 from px360.core.access import hospital_ids_for
 from px360.core.admin.base import PXModelAdmin
 from px360.core.admin.importexport import PXImportExportMixin
+from px360.core.masking import mask_national_id, masked_fields, national_id_for, sees_full_identifiers
 from px360.core.services import audit_search, looks_like_national_id
-from px360.organizations.models import Hospital, Patient, sees_full_national_id
+from px360.organizations.models import Hospital, Patient
 from px360.organizations.resources import PatientResource
 from px360.organizations.search import normalize_name
 
@@ -16,7 +17,6 @@ from px360.organizations.search import normalize_name
 @admin.register(Patient)
 class PatientAdmin(PXImportExportMixin, PXModelAdmin):
     resource_classes = [PatientResource]
-    audit_views = True
     list_select_related = ("hospital",)
     list_filter = (
         ("hospital", AutocompleteSelectFilter),
@@ -44,28 +44,42 @@ class PatientAdmin(PXImportExportMixin, PXModelAdmin):
         ),
     )
 
+    # National IDs are shown by px360.core.masking's rule on every page of
+    # this admin: the list (and so search results), the change page, and the
+    # history pages (masked there by the base class).
+
     def get_list_display(self, request):
-        full = sees_full_national_id(request.user)
+        viewer = request.user
 
         @admin.display(description=_("national ID / iqama"))
         def national_id(patient):
-            return patient.national_id if full else patient.masked_national_id
+            return national_id_for(viewer, patient.national_id)
 
         return ("mrn", national_id, "name_ar", "name_en", "hospital", "gender", "birth_date")
 
     @admin.display(description=_("national ID / iqama"))
     def masked_national_id(self, patient):
-        return patient.masked_national_id
+        return mask_national_id(patient.national_id)
 
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
-        if obj is not None and not sees_full_national_id(request.user):
+        if obj is not None and not sees_full_identifiers(request.user):
             fields.append("masked_national_id")
         return fields
 
+    def save_model(self, request, obj, form, change):
+        if change and not sees_full_identifiers(request.user):
+            # The form leaves the field out for these viewers, but the history
+            # page's "revert" saves a whole older version: keep what is stored.
+            names = masked_fields(Patient)
+            stored = Patient.all_objects.filter(pk=obj.pk).values(*names).first() or {}
+            for name, value in stored.items():
+                setattr(obj, name, value)
+        super().save_model(request, obj, form, change)
+
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
-        if obj is not None and not sees_full_national_id(request.user):
+        if obj is not None and not sees_full_identifiers(request.user):
             # The masked value replaces the field, so the form never carries
             # the full number (and a save keeps the stored one).
             first = dict(fieldsets[0][1])
