@@ -70,6 +70,7 @@ case "${1:-}" in
         # Deployment warnings go to the log; only errors stop the start.
         python manage.py check --deploy
         exec gunicorn px360.wsgi:application \
+            --config gunicorn.conf.py \
             --bind "0.0.0.0:${PORT:-8000}" \
             --workers "${GUNICORN_WORKERS:-3}" \
             --threads "${GUNICORN_THREADS:-4}" \

@@ -125,11 +125,15 @@ class InboundEvent(BaseModel):
     )
 
     px_access = ModelAccess(hospital="hospital")
+    px_personal_data = True
 
     class Meta:
         verbose_name = _("inbound event")
         verbose_name_plural = _("inbound events")
         ordering = ["-received_at"]
+        # Rejected messages are outside the unique constraint's index; this one
+        # finds a rejected message sent again (and serves the message-id search).
+        indexes = [models.Index(fields=["source", "message_id"], name="integrations_event_source_msg")]
         constraints = [
             models.UniqueConstraint(
                 fields=["source", "message_id"],

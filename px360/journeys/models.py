@@ -83,6 +83,7 @@ class Encounter(SoftDeleteModel):
     )
 
     px_access = ModelAccess(hospital="hospital", department="department", physician="attending_physician")
+    px_personal_data = True
 
     class Meta:
         verbose_name = _("encounter")
@@ -186,6 +187,7 @@ class ImportJob(BaseModel):
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     px_access = ModelAccess(hospital="hospital", owner="user_id")
+    px_personal_data = True
 
     class Meta:
         verbose_name = _("import job")

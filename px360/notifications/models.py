@@ -71,6 +71,7 @@ class Notification(BaseModel):
     idempotency_key = models.CharField(_("idempotency key"), max_length=200, unique=True, editable=False)
 
     px_access = ModelAccess(hospital="hospital")
+    px_personal_data = True
 
     class Meta:
         verbose_name = _("notification")

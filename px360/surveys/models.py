@@ -264,6 +264,7 @@ class GuardianContact(BaseModel):
     email = models.EmailField(_("e-mail"), blank=True)
 
     px_access = ModelAccess(hospital="patient__hospital")
+    px_personal_data = True
 
     class Meta:
         verbose_name = _("guardian contact")
@@ -353,6 +354,7 @@ class SurveyInstance(BaseModel):
     px_access = ModelAccess(
         hospital="hospital", department="encounter__department", physician="encounter__attending_physician"
     )
+    px_personal_data = True
 
     class Meta:
         verbose_name = _("survey invitation")
@@ -427,6 +429,7 @@ class SurveyResponse(BaseModel):
         department="instance__encounter__department",
         physician="instance__encounter__attending_physician",
     )
+    px_personal_data = True
 
     class Meta:
         verbose_name = _("survey response")
@@ -453,6 +456,7 @@ class SurveyAnswer(BaseModel):
     is_top_box = models.BooleanField(_("top box"), null=True, blank=True)
 
     px_access = ModelAccess(hospital="response__hospital")
+    px_personal_data = True
 
     class Meta:
         verbose_name = _("survey answer")

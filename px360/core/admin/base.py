@@ -13,6 +13,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.contrib.auth import get_user_model
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -30,8 +31,17 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
 from px360.core.access import can_access, granted_pks, restrict, user_is_global
+from px360.core.admin.lookups import ChangelistGuardMixin
+from px360.core.masking import MaskedHistoryContextHelper
 from px360.core.models import AuditAction
-from px360.core.services import audit_record
+from px360.core.services import (
+    audit_filters,
+    audit_record,
+    audit_search,
+    filter_parameters,
+    holds_personal_data,
+    simple_filter_choices,
+)
 
 
 class DeletedFilter(admin.SimpleListFilter):
@@ -106,17 +116,23 @@ class _AuditedPermissionsFormMixin:
             )
 
 
-class PXModelAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, ModelAdmin):
+class PXModelAdmin(ChangelistGuardMixin, ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, ModelAdmin):
     """Base admin for every business model.
 
-    Set ``audit_views = True`` on admins of patient data: opening the change
-    page then writes an audit event.
+    A model that declares ``px_personal_data = True`` is audited here on every
+    read screen: its change page and history pages (``VIEW``), its list opened
+    with filters (``FILTER``) and any search of it, from the list or an
+    autocomplete (``SEARCH``), with search terms and filter values kept only
+    as ``px360.core.services.audit_filters`` allows.
+
+    Changelist URLs filter and sort only by what the changelist declares, and
+    its related filters offer and name only rows in the user's scope
+    (:mod:`px360.core.admin.lookups`).
     """
 
     list_per_page = 50
     list_max_show_all = 200
     show_full_result_count = False
-    audit_views = False
     warn_unsaved_form = True
     compressed_fields = True
     list_filter_submit = True
@@ -217,22 +233,74 @@ class PXModelAdmin(ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, ModelAd
 
     # --- views ---------------------------------------------------------------
 
+    def _audits_reads(self, request, response) -> bool:
+        return holds_personal_data(self.model) and request.method == "GET" and response.status_code == 200
+
+    def changelist_view(self, request, extra_context=None):
+        response = super().changelist_view(request, extra_context)
+        # Searches are recorded by get_search_results; a list narrowed by
+        # filters is a read of personal data in its own right.
+        if self._audits_reads(request, response) and filter_parameters(request.GET):
+            filters = audit_filters(self.model, request.GET, choices=simple_filter_choices(self, request))
+            audit_record(action=AuditAction.FILTER, request=request, model=self.model, details={"filters": filters})
+        return response
+
+    def get_search_results(self, request, queryset, search_term):
+        # Changelist, autocomplete and export searches all pass through here.
+        # Admins that write their own search call audit_search themselves.
+        results = super().get_search_results(request, queryset, search_term)
+        if search_term.strip() and holds_personal_data(self.model):
+            audit_search(request=request, model=self.model, term=search_term)
+        return results
+
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        if self.audit_views and request.method == "GET" and response.status_code == 200:
+        if self._audits_reads(request, response):
             obj = self.get_object(request, unquote(object_id))
             audit_record(action=AuditAction.VIEW, request=request, obj=obj)
         return response
 
+    def _has_history_rows(self) -> bool:
+        return hasattr(self.model._meta, "simple_history_manager_attribute")
+
     def history_view(self, request, object_id, extra_context=None):
         # simple-history falls back to the newest history row when the object
         # is not in the queryset, which would show an outsider its history.
-        self.get_object(request, unquote(object_id))
-        return super().history_view(request, object_id, extra_context)
+        obj = self.get_object(request, unquote(object_id))
+        if self._has_history_rows():
+            response = super().history_view(request, object_id, extra_context)
+        else:
+            # A model without history rows would crash simple-history's page:
+            # show Django's own list of admin changes instead.
+            response = super(SimpleHistoryAdmin, self).history_view(request, object_id, extra_context)
+        if self._audits_reads(request, response):
+            audit_record(action=AuditAction.VIEW, request=request, obj=obj, details={"via": "history"})
+        return response
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
-        self.get_object(request, unquote(object_id))
-        return super().history_form_view(request, object_id, version_id, extra_context)
+        obj = self.get_object(request, unquote(object_id))
+        if not self._has_history_rows():
+            raise Http404
+        if request.method == "POST":
+            # History is a record, read-only for everyone (DESIGN §3): a revert
+            # would write back every stored field past the form's read-only
+            # fields, masking and audit (an account's superuser flag, a
+            # coordinator's masked national ID).
+            raise PermissionDenied
+        response = super().history_form_view(request, object_id, version_id, extra_context)
+        if self._audits_reads(request, response):
+            audit_record(
+                action=AuditAction.VIEW,
+                request=request,
+                obj=obj,
+                details={"via": "history", "version": str(version_id)},
+            )
+        return response
+
+    def get_historical_record_context_helper(self, request, historical_record):
+        # The history list's "changes" column shows old and new values: masked
+        # fields (px_masked_fields) stay masked there for viewers who see them masked.
+        return MaskedHistoryContextHelper(self.model, historical_record, user=request.user)
 
     # --- soft delete -----------------------------------------------------------
 

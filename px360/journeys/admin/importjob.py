@@ -116,6 +116,12 @@ class ImportJobAdmin(PXModelAdmin):
             "errors": job.errors[:1000],
             "more_errors": max(job.error_count - len(job.errors), 0),
         }
+        # An import's page is its preview: rejected rows and a sample of the changes, with patient data.
+        audit_record(
+            action=AuditAction.IMPORT_PREVIEW if job.kind == JobKind.IMPORT else AuditAction.VIEW,
+            request=request,
+            obj=job,
+        )
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "journeys/admin/importjob_detail.html", context)
 

@@ -51,7 +51,6 @@ class SurveyPolicyAdmin(PXModelAdmin):
 
 
 class GuardianContactAdmin(PXModelAdmin):
-    audit_views = True
     list_display = ("__str__", "relationship")
     autocomplete_fields = ("patient",)
     search_fields = ("=patient__mrn",)
