@@ -14,13 +14,27 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext as _
 
-from .events import HISEvent, PatientData
+from .events import SUPPORTED_EVENTS, HISEvent, PatientData
+from .schema import max_length
 
 RIYADH = ZoneInfo("Asia/Riyadh")
 MLLP_START, MLLP_END = "\x0b", "\x1c"
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 _PATIENT_CLASS = {"E": "EMS", "I": "INPATIENT", "O": "OPD", "P": "INPATIENT", "R": "OPD", "B": "INPATIENT"}
 _LANGUAGES = {"AR": "ar", "ARA": "ar", "ARABIC": "ar", "EN": "en", "ENG": "en", "ENGLISH": "en"}
+# The HL7 field each event value is read from, to name it in a problem.
+_FIELDS = {
+    "message_id": "MSH-10",
+    "hospital_code": "MSH-4",
+    "encounter_number": "PV1-19",
+    "department_code": "PV1-3",
+    "physician_license": "PV1-7",
+    "patient.mrn": "PID-3",
+    "patient.national_id": "PID-3",
+    "patient.name_ar": "PID-5",
+    "patient.name_en": "PID-5",
+    "patient.phone": "PID-13",
+}
 
 
 class HL7Error(ValueError):
@@ -135,6 +149,11 @@ def parse_adt(text: str) -> HISEvent:
         problems.append(_("MSH-10 (message control ID) is empty."))
     if not header["event_type"]:
         problems.append(_("MSH-9.2 (trigger event) is empty."))
+    elif header["event_type"].upper() not in SUPPORTED_EVENTS:
+        problems.append(
+            _("Trigger event %(event)s (MSH-9.2) is not supported; use one of %(types)s.")
+            % {"event": header["event_type"][:10], "types": ", ".join(sorted(SUPPORTED_EVENTS))}
+        )
     if not header["sending_facility"]:
         problems.append(_("MSH-4 (sending facility: the hospital code) is empty."))
     if "PV1" not in message.segments:
@@ -212,9 +231,22 @@ def parse_adt(text: str) -> HISEvent:
             language=language,
         ),
     )
+    problems.extend(_length_problems(event))
     if problems:
         raise HL7Error(problems, control_id=control_id, header=header)
     return event
+
+
+def _length_problems(event: HISEvent) -> list[str]:
+    """Values longer than the column they are stored in, named by their HL7 field."""
+    problems = []
+    for name, label in _FIELDS.items():
+        holder, attribute = (event.patient, name[8:]) if name.startswith("patient.") else (event, name)
+        value = getattr(holder, attribute)
+        limit = max_length(name)
+        if len(value) > limit:
+            problems.append(_("%(field)s is longer than %(count)d characters.") % {"field": label, "count": limit})
+    return problems
 
 
 def build_ack(header: dict, code: str, text: str = "") -> str:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -124,12 +124,32 @@ def _problem_list(messages: list[str]) -> list[dict]:
     return [{"field": "", "message": str(message)} for message in messages]
 
 
+def _storable(text: str) -> str:
+    """``text`` as every supported database can store it.
+
+    PostgreSQL refuses NUL characters in text and JSON, and no database
+    encodes an unpaired surrogate (a JSON body may spell one as ``\\ud800``).
+    Both become replacement characters; nothing is cut off.
+    """
+    return text.replace("\x00", "\ufffd").encode("utf-8", "replace").decode("utf-8")
+
+
+def _storable_values(event: HISEvent) -> bool:
+    """Whether every text of a parsed event can be stored as it is."""
+    values = [*vars(event).values(), *vars(event.patient).values()]
+    return all(_storable(value) == value for value in values if isinstance(value, str))
+
+
 def event_receive(*, api_key: ApiKey, body: bytes, content_type: str) -> Receipt:
     """Store the message as sent, decide whether it is accepted, queue it.
 
     The raw message is written before anything is acknowledged, so nothing
-    accepted is ever lost. A message already accepted from this source (same
-    message id) is answered again without processing it twice.
+    accepted is ever lost, and whatever arrives is stored: a message that
+    cannot be read or applied is kept as rejected, with the reasons the
+    sender is told. Values are checked against the columns they will be
+    written to before anything is written, so no database refuses them later.
+    A message already accepted from this source (same message id) is answered
+    again without processing it twice.
     """
     source = api_key.source
     is_hl7 = content_type.split(";")[0].strip().lower() in ("application/hl7-v2", "x-application/hl7-v2+er7")
@@ -140,6 +160,8 @@ def event_receive(*, api_key: ApiKey, body: bytes, content_type: str) -> Receipt
         return _reject(
             api_key, fmt, body.decode("utf-8", "replace"), "", _problem_list([_("The body is not UTF-8 text.")])
         )
+    if "\x00" in text:
+        return _reject(api_key, fmt, text, "", _problem_list([_("The body contains NUL characters.")]))
 
     header: dict = {}
     if is_hl7:
@@ -154,17 +176,21 @@ def event_receive(*, api_key: ApiKey, body: bytes, content_type: str) -> Receipt
         try:
             data = json.loads(text)
         except json.JSONDecodeError as error:
+            problem = _("The body is not valid JSON: %(error)s") % {"error": error.msg}
+            return _reject(api_key, fmt, text, "", _problem_list([problem]))
+        except RecursionError:
+            return _reject(api_key, fmt, text, "", _problem_list([_("The body is not valid JSON: nested too deeply.")]))
+        except ValueError:  # e.g. an integer with more digits than Python converts
             return _reject(
-                api_key,
-                fmt,
-                text,
-                "",
-                _problem_list([_("The body is not valid JSON: %(error)s") % {"error": error.msg}]),
+                api_key, fmt, text, "", _problem_list([_("The body is not valid JSON: a number is too long.")])
             )
         his_event, problems = validate_event(data)
         if problems:
-            message_id = data.get("message_id", "") if isinstance(data, dict) else ""
-            return _reject(api_key, fmt, text, str(message_id or "")[:100], problems)
+            message_id = data.get("message_id") if isinstance(data, dict) else ""
+            return _reject(api_key, fmt, text, message_id if isinstance(message_id, str) else "", problems)
+    if not _storable_values(his_event):
+        problem = _("The message contains characters that cannot be stored (NUL or unpaired surrogates).")
+        return _reject(api_key, fmt, text, his_event.message_id, _problem_list([problem]), header=header)
 
     hospital = Hospital.objects.filter(code=his_event.hospital_code).first()
     if hospital is None or not source.hospitals.filter(pk=hospital.pk).exists():
@@ -192,9 +218,21 @@ def event_receive(*, api_key: ApiKey, body: bytes, content_type: str) -> Receipt
     except IntegrityError:
         # The same message arrived twice at once; the other request stored it.
         existing = _accepted(source, his_event.message_id)
+        if existing is None:
+            return _unstored(api_key, fmt, text, his_event.message_id, header)
         return Receipt(status=200, event=existing, duplicate=True, hl7_header=header)
+    except DatabaseError:
+        return _unstored(api_key, fmt, text, his_event.message_id, header)
     ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=timezone.now())
     return Receipt(status=202, event=event, hl7_header=header)
+
+
+def _unstored(api_key, fmt, text, message_id, header) -> Receipt:
+    # The checks above should leave nothing a database refuses; if one still
+    # does, the sender is told and the message is kept, not lost in a 500.
+    logger.exception("Storing an inbound event from source %s failed", api_key.source_id)
+    problem = _("The message could not be stored as read; it is kept as received for an analyst.")
+    return _reject(api_key, fmt, text, message_id, _problem_list([problem]), header=header)
 
 
 def _accepted(source, message_id):
@@ -204,18 +242,41 @@ def _accepted(source, message_id):
 
 
 def _reject(api_key, fmt, text, message_id, problems, *, status=400, header=None) -> Receipt:
+    """Store a message that is not accepted, with the reasons, and answer them.
+
+    Storing it cannot fail: the text is made storable (nothing is cut off),
+    and a message id that is too long or unstorable is not kept (it would
+    not fit the column). The same rejected message sent again with the same
+    id is answered with the event stored the first time, so a sender retrying
+    a bad message does not fill the list.
+    """
+    source = api_key.source
+    raw = _storable(text)
+    problems = [
+        {"field": _storable(str(problem.get("field", ""))), "message": _storable(str(problem.get("message", "")))}
+        for problem in problems
+    ]
+    message_id = message_id or ""
+    if len(message_id) > InboundEvent._meta.get_field("message_id").max_length or _storable(message_id) != message_id:
+        message_id = ""
+    if message_id:
+        earlier = InboundEvent.objects.filter(
+            source=source, message_id=message_id, status=EventStatus.REJECTED, raw=raw
+        ).first()
+        if earlier is not None:
+            return Receipt(status=status, event=earlier, problems=problems, hl7_header=header)
     # A message that cannot be read names no hospital. When its source sends
     # for one hospital only, that hospital's analysts must still see it;
     # otherwise only group-wide staff do (it could belong to any of them).
-    hospitals = list(api_key.source.hospitals.all()[:2])
+    hospitals = list(source.hospitals.all()[:2])
     event = InboundEvent.objects.create(
         hospital=hospitals[0] if len(hospitals) == 1 and status != 403 else None,
-        source=api_key.source,
+        source=source,
         api_key=api_key,
-        message_id=message_id or "",
+        message_id=message_id,
         format=fmt,
         status=EventStatus.REJECTED,
-        raw=text,
+        raw=raw,
         problems=problems,
     )
     return Receipt(status=status, event=event, problems=problems, hl7_header=header)

@@ -1,7 +1,10 @@
 """The one endpoint HIS systems talk to."""
 
+from functools import wraps
+
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -35,8 +38,30 @@ def _hl7_header(request) -> dict:
         return {}
 
 
+def _in_senders_language(view):
+    """Answer in the sender's language, and leave the thread's language as a fresh one has it.
+
+    The endpoint is outside ``i18n_patterns``, so ``LocaleMiddleware`` has
+    activated the sender's ``Accept-Language`` for the whole thread and never
+    restores it: a later request or job on the same thread would speak that
+    language. The view states its language itself and, once the answer is
+    built, deactivates it (the project default applies again).
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        language = translation.get_language_from_request(request)
+        with translation.override(language, deactivate=True):
+            response = view(request, *args, **kwargs)
+        response["Content-Language"] = language
+        return response
+
+    return wrapper
+
+
 @csrf_exempt
 @require_POST
+@_in_senders_language
 def intake(request):
     limit = settings.PX360_INTAKE_MAX_BYTES
     declared = request.META.get("CONTENT_LENGTH") or "0"

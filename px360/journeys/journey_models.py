@@ -84,6 +84,19 @@ class JourneyTemplate(SoftDeleteModel):
     def __str__(self):
         return self.name
 
+    def validate_constraints(self, exclude=None):
+        """Check the one-active-template rules on every form, as the database will.
+
+        ``deleted_at`` is never on a form, so Django would exclude it and then
+        skip both constraints (their conditions name it): a second active
+        template reached the database and failed there with an IntegrityError.
+        The instance's own ``deleted_at`` is what will be saved, so it is
+        always checked.
+        """
+        if exclude:
+            exclude = set(exclude) - {"deleted_at"}
+        super().validate_constraints(exclude=exclude)
+
 
 class JourneyStageTemplate(BaseModel):
     """One step of a journey template, completed by HIS events."""
@@ -161,6 +174,7 @@ class JourneyInstance(BaseModel):
         department="encounter__department",
         physician="encounter__attending_physician",
     )
+    px_personal_data = True
 
     class Meta:
         verbose_name = _("journey")
@@ -222,6 +236,7 @@ class JourneyStageInstance(BaseModel):
         department="journey__encounter__department",
         physician="journey__encounter__attending_physician",
     )
+    px_personal_data = True
 
     class Meta:
         verbose_name = _("journey stage")

@@ -404,6 +404,26 @@ def survey_cancel_pending(*, encounter, reason: str) -> int:
     return count
 
 
+@transaction.atomic
+def surveys_cancel(*, instances, reason: str) -> int:
+    """Cancel these invitations, those not yet answered, and their unsent messages.
+
+    Only the invitations given: another invitation of the same encounter (the
+    survey of another stage) is left as it is. Returns how many were cancelled.
+    """
+    now = timezone.now()
+    count = 0
+    pending = (
+        SurveyInstance.objects.select_for_update(of=("self",))
+        .filter(pk__in=[instance.pk for instance in instances], status__in=SurveyStatus.pending())
+        .order_by("pk")
+    )
+    for instance in pending:
+        _close(instance, status=SurveyStatus.CANCELLED, reason=reason, now=now)
+        count += 1
+    return count
+
+
 # --- links -------------------------------------------------------------------------
 
 
@@ -426,9 +446,13 @@ def token_from_link(value: str) -> str | None:
 
 
 def instance_for_link(value: str) -> SurveyInstance | None:
-    token = token_from_link(value)
-    if token is None:
-        return None
+    """The invitation a link names, in one indexed look-up whatever the link.
+
+    A tampered or malformed link is looked up too (as the empty token, which no
+    invitation has), so it costs the same query as a spent one: answering it
+    faster would tell the two apart.
+    """
+    token = token_from_link(value) or ""
     return (
         SurveyInstance.objects.select_related("hospital", "patient", "version", "template").filter(token=token).first()
     )

@@ -1,8 +1,9 @@
 """The public survey page patients open from a message: ``/s/<link>/``.
 
 No sign-in, no admin chrome, nothing personal beyond the hospital and the
-patient's first name. Unknown, tampered, expired and used links all get the
-very same page and status, so a link reveals nothing about other links.
+patient's first name. Unknown, tampered, expired, used and cancelled links all
+get the very same page, status and headers, in the browser's language, after
+the same work, so a link reveals nothing about itself or other links.
 """
 
 from __future__ import annotations
@@ -50,13 +51,24 @@ def _rate_limited(request) -> bool:
     return count > settings.PX360_SURVEY_RATE_LIMIT_PER_MINUTE
 
 
-def _language(request, instance: SurveyInstance | None) -> str:
+def _browser_language(request) -> str:
+    """The language the link asks for (``?lang=``) or the browser's, never the patient's."""
     chosen = request.POST.get("lang") or request.GET.get("lang")
     if chosen in LANGUAGES:
         return chosen
-    if instance is not None and instance.language in LANGUAGES:
+    # LocaleMiddleware has read the language cookie and Accept-Language.
+    browser = getattr(request, "LANGUAGE_CODE", "")
+    return browser if browser in LANGUAGES else settings.LANGUAGE_CODE
+
+
+def _language(request, instance: SurveyInstance) -> str:
+    """An invitation's page speaks the patient's language unless the link asks for another."""
+    chosen = request.POST.get("lang") or request.GET.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    if instance.language in LANGUAGES:
         return instance.language
-    return settings.LANGUAGE_CODE
+    return _browser_language(request)
 
 
 def _render(request, template: str, context: dict, *, language: str, status: int = 200):
@@ -78,12 +90,19 @@ def _render(request, template: str, context: dict, *, language: str, status: int
     return response
 
 
-def _invalid(request, language: str):
-    return _render(request, "surveys/public/invalid.html", {}, language=language, status=404)
+def _invalid(request):
+    """The one answer for every link that cannot be answered: unknown, tampered, expired, used, cancelled.
+
+    It is built from the request alone — the browser's language, not the
+    patient's — so nothing in it (words, length, headers) tells a spent link
+    from a forged one; and the look-up before it is the same single query for
+    both (:func:`~px360.surveys.services.instance_for_link`).
+    """
+    return _render(request, "surveys/public/invalid.html", {}, language=_browser_language(request), status=404)
 
 
 def _too_many(request):
-    response = _render(request, "surveys/public/rate_limited.html", {}, language=_language(request, None), status=429)
+    response = _render(request, "surveys/public/rate_limited.html", {}, language=_browser_language(request), status=429)
     response["Retry-After"] = "60"
     return response
 
@@ -182,9 +201,9 @@ def survey(request, link: str):
     if _rate_limited(request):
         return _too_many(request)
     instance = instance_for_link(link)
-    language = _language(request, instance)
     if instance is None or not instance.is_answerable or instance.version_id is None:
-        return _invalid(request, language)
+        return _invalid(request)
+    language = _language(request, instance)
     if request.method == "GET":
         survey_open(instance=instance)
         return _form_page(request, instance, language, values=_saved_values(instance))
@@ -196,7 +215,7 @@ def survey(request, link: str):
             return _form_page(request, instance, language, values=_saved_values(instance), errors=errors, saved=True)
         survey_submit(instance=instance, data=request.POST)
     except SurveyClosed:
-        return _invalid(request, language)
+        return _invalid(request)
     except ValidationError as error:
         from .services import parse_answers
 
@@ -211,10 +230,10 @@ def thanks(request, link: str):
     if _rate_limited(request):
         return _too_many(request)
     instance = instance_for_link(link)
-    language = _language(request, instance)
     recent = timezone.now() - timezone.timedelta(seconds=THANKS_WINDOW_SECONDS)
     if instance is None or instance.status != SurveyStatus.COMPLETED or instance.completed_at < recent:
-        return _invalid(request, language)
+        return _invalid(request)
+    language = _language(request, instance)
     snapshot = instance.version.snapshot
     context = {
         "hospital_name": _hospital_name(instance, language),
@@ -229,9 +248,9 @@ def opt_out(request, link: str):
     if _rate_limited(request):
         return _too_many(request)
     instance = instance_for_link(link)
-    language = _language(request, instance)
     if instance is None or instance.status in (SurveyStatus.SUPPRESSED, SurveyStatus.SCHEDULED):
-        return _invalid(request, language)
+        return _invalid(request)
+    language = _language(request, instance)
     context = {"hospital_name": _hospital_name(instance, language), "link": link, "done": False}
     if request.method == "POST":
         survey_opt_out(instance=instance)

@@ -9,6 +9,8 @@ from px360.accounts.roles import RoleCode
 from px360.core.models import AuditAction, AuditEvent
 from px360.integrations.choices import EventStatus
 from px360.integrations.models import ApiKey, InboundEvent
+from px360.journeys.models import Encounter
+from px360.organizations.models import Patient
 
 from ..factories import DepartmentFactory
 from .messages import adt
@@ -103,5 +105,55 @@ def test_hospital_admin_cannot_create_keys(client, his, analyst):
     client.force_login(analyst)
     url = reverse("admin:integrations_integrationsource_new_key", args=[his["source"].pk])
     response = client.post(url)
-    assert response.status_code in (302, 403)
+    assert response.status_code == 403
     assert ApiKey.objects.count() == 1
+
+
+def test_reprocess_asks_first_then_applies_a_processed_event_again(
+    client, send, analyst, django_capture_on_commit_callbacks
+):
+    send(adt("A04", control_id="REP-REG"), hl7=True)
+    send(adt("A08", control_id="REP-UPD").replace("Al-Harbi^Mohammed", "Al-Harbi^Mohamed"), hl7=True)
+    event = InboundEvent.objects.get(message_id="REP-UPD")
+    patient = Encounter.objects.get(encounter_number="V1001").patient
+    Patient.objects.filter(pk=patient.pk).update(name_en="Changed Elsewhere")
+    client.force_login(analyst)
+    url = reverse("admin:integrations_inboundevent_reprocess_one", args=[event.pk])
+
+    confirmation = client.get(url)
+    assert confirmation.status_code == 200 and "<form" in confirmation.content.decode()
+    patient.refresh_from_db()
+    assert patient.name_en == "Changed Elsewhere"  # nothing happens on GET
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url)
+
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.status == EventStatus.PROCESSED and event.attempts == 2
+    patient.refresh_from_db()
+    assert patient.name_en == "Mohamed Al-Harbi"  # the event's values were applied again
+
+
+def test_a_rejected_event_is_not_reprocessed(client, send, analyst, django_capture_on_commit_callbacks):
+    send(adt("A04", control_id="REP-BAD", visit="V" * 41), hl7=True)
+    event = InboundEvent.objects.get(message_id="REP-BAD")
+    client.force_login(analyst)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("admin:integrations_inboundevent_reprocess_one", args=[event.pk]))
+    event.refresh_from_db()
+    assert event.status == EventStatus.REJECTED and event.attempts == 0
+
+
+def test_reprocess_is_refused_outside_the_users_hospital_and_without_the_permission(
+    client, send, make_user, hospital_a, hospital_b
+):
+    send(adt("A04", control_id="REP-OUT"), hl7=True)
+    event = InboundEvent.objects.get(message_id="REP-OUT")
+    url = reverse("admin:integrations_inboundevent_reprocess_one", args=[event.pk])
+    client.force_login(make_user(RoleCode.HOSPITAL_ADMIN, hospital=hospital_b, username="other_admin"))
+    assert client.post(url).status_code == 404
+    client.force_login(make_user(RoleCode.VIEWER, hospital=hospital_a, username="viewer_a"))
+    assert client.post(url).status_code == 404  # no view permission: the event does not exist for them
+    event.refresh_from_db()
+    assert event.attempts == 1

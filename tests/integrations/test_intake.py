@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.utils import translation
 
 from px360.integrations.choices import EventStatus
 from px360.integrations.models import ApiKey, InboundEvent, IntegrationSource
@@ -86,6 +87,20 @@ def test_problems_are_in_the_senders_language_arabic_by_default(send):
     assert english.json()["problems"][0]["message"].startswith("The body is not valid JSON")
 
 
+def test_an_intake_request_leaves_the_active_language_unchanged(send):
+    """The endpoint follows Accept-Language; what runs next on the thread must not speak it."""
+    with translation.override("ar"):
+        accepted = send(json_event(), HTTP_ACCEPT_LANGUAGE="en")
+        assert translation.get_language() == "ar"
+        rejected = send("{not json", HTTP_ACCEPT_LANGUAGE="en")
+        assert translation.get_language() == "ar"
+        unknown_key = send(json_event(), key="px360_deadbeef_nope", HTTP_ACCEPT_LANGUAGE="en")
+        assert translation.get_language() == "ar"
+    assert (accepted.status_code, rejected.status_code, unknown_key.status_code) == (202, 400, 401)
+    assert rejected["Content-Language"] == "en"
+    assert rejected.json()["problems"][0]["message"].startswith("The body is not valid JSON")
+
+
 def test_schema_problems_are_listed_field_by_field(send):
     response = send(json_event(event_type="Z99", encounter_number="", admitted_at="yesterday", extra=1))
     assert response.status_code == 400
@@ -145,10 +160,14 @@ def test_too_large_is_413(send, settings):
 
 def test_over_the_rate_limit_is_429(send, his):
     from django.core.cache import cache
+    from django.utils import timezone
+    from freezegun import freeze_time
 
     cache.clear()
     IntegrationSource.objects.filter(pk=his["source"].pk).update(rate_limit_per_minute=2)
-    statuses = [send(json_event(message_id=f"R-{n}")).status_code for n in range(3)]
+    # The limit counts per clock minute: the clock stands still so the three requests share one.
+    with freeze_time(timezone.now()):
+        statuses = [send(json_event(message_id=f"R-{n}")).status_code for n in range(3)]
     assert statuses == [202, 202, 429]
     cache.clear()
 

@@ -11,6 +11,7 @@ from px360.surveys.services import (
     LINK_SALT,
     survey_link_value,
     survey_schedule_for_stage,
+    surveys_cancel,
     surveys_dispatch_due,
     surveys_expire,
     surveys_send_reminders,
@@ -55,7 +56,8 @@ def test_the_page_opens_in_arabic_right_to_left_with_only_hospital_and_first_nam
     for private in ("الحربي", "MRN-X1", "1000000008", "+966501234567", "patient@example.com"):
         assert private not in html
     assert "/static/surveys/survey.css" in html
-    assert "http://" not in html.replace("https://px.example.sa", "") or "cdn" not in html
+    for marker in ('src="http', 'href="http', 'src="//', 'href="//', "http://", "cdn"):
+        assert marker not in html, marker  # every asset is served from this site
     assert 'name="viewport"' in html
     assert page["Cache-Control"] == "no-store" and page["Referrer-Policy"] == "same-origin"
 
@@ -112,24 +114,86 @@ def test_a_second_submission_changes_nothing(client, invited):
     assert stored.nps_value == 9 and SurveyResponse.objects.count() == 1
 
 
-@freeze_time(NOW)
-def test_the_four_bad_links_get_identical_responses(client, invited, settings):
-    settings.PX360_SURVEY_RATE_LIMIT_PER_MINUTE = 1000
-    used = invited()
-    client.post(url(used), ANSWERS)
-    expired = invited(mrn="M-EXP")
-    expired.expires_at = riyadh(2026, 11, 19, 0, 0)
-    expired.save()
-    valid = invited(mrn="M-OK")
-    tampered = survey_link_value(valid)[:-3] + "abc"
-    unknown = signing.Signer(salt=LINK_SALT, sep=".").sign("A" * 24)
+@pytest.fixture
+def spent_and_forged_links(client, invited, settings):
+    """Links that cannot be answered: three spent ones of an English-speaking patient, and forged ones."""
+    with freeze_time(NOW):
+        settings.PX360_SURVEY_RATE_LIMIT_PER_MINUTE = 1000
+        used = invited(preferred_language="en")
+        assert client.post(url(used), ANSWERS).status_code == 302
+        expired = invited(mrn="M-EXP", preferred_language="en")
+        expired.expires_at = riyadh(2026, 11, 19, 0, 0)
+        expired.save()
+        cancelled = invited(mrn="M-CAN", preferred_language="en")
+        surveys_cancel(instances=[cancelled], reason="test")
+        valid = invited(mrn="M-OK")
+    return {
+        "used": survey_link_value(used),
+        "expired": survey_link_value(expired),
+        "cancelled": survey_link_value(cancelled),
+        "tampered": survey_link_value(valid)[:-3] + "abc",
+        "unknown": signing.Signer(salt=LINK_SALT, sep=".").sign("A" * 24),
+        "random": "q3Jx0v9ZPa1mT7rKc2WbYd4E.Uf8hN6sLkR0pQ2vXyZ1aBcDeFg",
+        "malformed": "not-a-link",
+        "too_long": "A" * 300,
+    }
 
-    answers = [
-        client.get(f"/s/{value}/") for value in (unknown, tampered, survey_link_value(expired), survey_link_value(used))
-    ]
-    assert {a.status_code for a in answers} == {404}
-    assert len({a.content for a in answers}) == 1
-    assert len({tuple(sorted((k, v) for k, v in a.items() if k != "Date")) for a in answers}) == 1
+
+def answer(client, path):
+    """The whole answer as a browser sees it: status, headers (no Date) and body bytes."""
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE="ar")
+    headers = tuple(sorted((key, value) for key, value in response.items() if key != "Date"))
+    return response.status_code, headers, response.content
+
+
+@freeze_time(NOW)
+def test_spent_links_answer_exactly_as_forged_ones_in_the_browsers_language(client, spent_and_forged_links):
+    answers = {kind: answer(client, f"/s/{value}/") for kind, value in spent_and_forged_links.items()}
+    assert len(set(answers.values())) == 1, {kind: (a[0], len(a[2])) for kind, a in answers.items()}
+    status, headers, body = answers["used"]
+    assert status == 404 and ("Content-Language", "ar") in headers
+    assert 'lang="ar"' in body.decode() and "Thank you for your time" not in body.decode()
+
+
+@freeze_time(NOW)
+def test_spent_links_cost_the_same_queries_as_forged_ones(client, spent_and_forged_links, django_assert_num_queries):
+    """The number of queries stands in for time: a spent link does no more work than a forged one."""
+    for value in spent_and_forged_links.values():
+        with django_assert_num_queries(1):  # the one indexed look-up of the link
+            assert client.get(f"/s/{value}/", HTTP_ACCEPT_LANGUAGE="ar").status_code == 404
+    assert not AuditEvent.objects.filter(action=AuditAction.SURVEY_OPENED).exists()
+
+
+@freeze_time(NOW)
+def test_the_thanks_and_opt_out_pages_of_spent_links_answer_as_forged_ones(
+    client, spent_and_forged_links, make_patient, complete_stage, library
+):
+    not_sent_yet = survey_schedule_for_stage(
+        stage=complete_stage(
+            make_patient(mrn="M-LATER", preferred_language="en"),
+            survey=library["nps-only"],
+            at=riyadh(2026, 11, 20, 9, 0),
+            delay_hours=5,
+        )
+    )
+    assert not_sent_yet.status == SurveyStatus.SCHEDULED
+    forged_opt_out = answer(client, f"/s/{spent_and_forged_links['tampered']}/opt-out/")
+    assert answer(client, f"/s/{survey_link_value(not_sent_yet)}/opt-out/") == forged_opt_out
+    assert forged_opt_out[0] == 404
+
+    old_thanks = answer(client, f"/s/{spent_and_forged_links['expired']}/thanks/")
+    forged_thanks = answer(client, f"/s/{spent_and_forged_links['tampered']}/thanks/")
+    assert old_thanks == forged_thanks and old_thanks[0] == 404
+    with freeze_time("2026-11-20T12:00:00+03:00"):  # the thank-you page of an answer two hours old
+        late_thanks = answer(client, f"/s/{spent_and_forged_links['used']}/thanks/")
+    assert late_thanks == forged_thanks
+
+
+@freeze_time(NOW)
+def test_the_patients_own_link_opens_in_the_patients_language_whatever_the_browser(client, invited):
+    instance = invited(preferred_language="en")
+    page = client.get(url(instance), HTTP_ACCEPT_LANGUAGE="ar")
+    assert page.status_code == 200 and 'lang="en"' in page.content.decode() and page["Content-Language"] == "en"
 
 
 @freeze_time(NOW)
@@ -161,9 +225,14 @@ def test_missing_required_answers_are_reported_and_nothing_is_consumed(client, i
     instance = invited(survey="opd-visit")
     page = client.post(url(instance), {"action": "submit", "q_wait_time": "4"})
     assert page.status_code == 400
-    assert "aria-invalid" in page.content.decode() or "px-has-error" in page.content.decode()
+    html = page.content.decode()
+    missing = ("access_ease", "doctor_explained", "doctor_listened", "staff_courtesy", "care_coordination", "recommend")
+    for code in missing:
+        assert f'px-has-error" id="question-{code}"' in html and f'aria-describedby="error-{code}"' in html, code
+    assert 'px-has-error" id="question-wait_time"' not in html  # the answered question is not marked
     instance.refresh_from_db()
-    assert instance.status != SurveyStatus.COMPLETED
+    assert instance.status == SurveyStatus.INVITED and instance.completed_at is None
+    assert not SurveyResponse.objects.filter(instance=instance, submitted_at__isnull=False).exists()
 
 
 @freeze_time(NOW)

@@ -7,12 +7,13 @@ from django.utils.translation import ngettext
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
 from unfold.decorators import action, display
 
+from px360.core.access import restrict
 from px360.core.admin.base import PXModelAdmin
 
 from ..choices import SurveyStatus
 from ..models import SurveyInstance, SurveySuppression
 from ..selectors import FUNNEL_STEPS, funnel
-from ..services import survey_cancel_pending
+from ..services import surveys_cancel
 
 # The link id is a credential: it is never shown, not even to staff.
 INSTANCE_FIELDS = (
@@ -113,16 +114,10 @@ class SurveyInstanceAdmin(PXModelAdmin):
 
     @action(description=_("Cancel selected invitations not yet answered"), permissions=["change"])
     def cancel_selected(self, request, queryset):
-        cancelled = 0
-        for encounter_id in {i.encounter_id for i in queryset.filter(status__in=SurveyStatus.pending())}:
-            if encounter_id is None:
-                continue
-            from px360.journeys.models import Encounter
-
-            cancelled += survey_cancel_pending(
-                encounter=Encounter.all_objects.get(pk=encounter_id),
-                reason=f"cancelled by {request.user.get_username()}",
-            )
+        cancelled = surveys_cancel(
+            instances=restrict(queryset, request.user, "change"),
+            reason=f"cancelled by {request.user.get_username()}",
+        )
         self.message_user(
             request,
             ngettext("%(count)d invitation cancelled.", "%(count)d invitations cancelled.", cancelled)

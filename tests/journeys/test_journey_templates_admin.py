@@ -1,0 +1,182 @@
+"""Journey templates follow the survey-template rule: hospitals manage their own, PX Admins the group's.
+
+A template without a hospital is the group default every hospital without its own uses; a Hospital
+Admin who could create one would change the journeys (and the surveys) of every other hospital.
+"""
+
+import pytest
+from django.urls import reverse
+from django.utils import translation
+
+from px360.accounts.roles import RoleCode
+from px360.journeys.library import load_journey_templates
+from px360.journeys.models import JourneyStageTemplate, JourneyTemplate
+
+pytestmark = pytest.mark.django_db
+
+ADD_URL = "admin:journeys_journeytemplate_add"
+
+
+@pytest.fixture
+def group_templates(db):
+    load_journey_templates()
+    return {template.journey_type: template for template in JourneyTemplate.objects.filter(hospital__isnull=True)}
+
+
+@pytest.fixture
+def px_admin(make_user, hospital_a):
+    return make_user(RoleCode.PX_ADMIN, hospital=hospital_a, username="px_admin")
+
+
+def form_data(*, journey_type="OPD", hospital=None, name="Own OPD", is_active=True, stages=(), initial_stages=0):
+    data = {
+        "journey_type": journey_type,
+        "hospital": str(hospital.pk) if hospital else "",
+        "name_ar": name,
+        "name_en": name,
+        "stages-TOTAL_FORMS": str(len(stages)),
+        "stages-INITIAL_FORMS": str(initial_stages),
+        "stages-MIN_NUM_FORMS": "0",
+        "stages-MAX_NUM_FORMS": "1000",
+    }
+    if is_active:
+        data["is_active"] = "on"
+    for index, stage in enumerate(stages):
+        for key, value in stage.items():
+            data[f"stages-{index}-{key}"] = value
+    return data
+
+
+def stage_row(stage: JourneyStageTemplate, **changes) -> dict:
+    row = {
+        "id": str(stage.pk),
+        "template": str(stage.template_id),
+        "order": str(stage.order),
+        "code": stage.code,
+        "name_ar": stage.name_ar,
+        "name_en": stage.name_en,
+        "completes_on": list(stage.completes_on),
+        "survey_delay_hours": str(stage.survey_delay_hours),
+    }
+    if stage.is_required:
+        row["is_required"] = "on"
+    row.update(changes)
+    return row
+
+
+def errors_of(response) -> str:
+    form = response.context["adminform"].form
+    return " ".join(str(message) for messages in form.errors.values() for message in messages)
+
+
+@pytest.mark.parametrize("role", [RoleCode.HOSPITAL_ADMIN, RoleCode.PX_COORDINATOR])
+def test_a_hospital_user_cannot_create_a_group_wide_template(client, make_user, hospital_a, role):
+    client.force_login(make_user(role, hospital=hospital_a, username="hospital_user"))
+    with translation.override("en"):
+        response = client.post(reverse(ADD_URL), form_data(hospital=None))
+    assert response.status_code == 200
+    assert errors_of(response) == "Choose your hospital: only a PX Admin manages group-wide journey templates."
+    assert not JourneyTemplate.objects.exists()
+
+
+def test_a_hospital_admin_creates_a_template_for_their_own_hospital_only(
+    client, hospital_admin_a, hospital_a, hospital_b
+):
+    client.force_login(hospital_admin_a)
+    other = client.post(reverse(ADD_URL), form_data(hospital=hospital_b))
+    assert other.status_code == 200 and "hospital" in other.context["adminform"].form.errors
+    own = client.post(reverse(ADD_URL), form_data(hospital=hospital_a))
+    assert own.status_code == 302
+    assert list(JourneyTemplate.objects.values_list("hospital__code", flat=True)) == ["HA"]
+
+
+def test_a_hospital_admin_cannot_turn_their_template_into_the_group_default(client, hospital_admin_a, hospital_a):
+    own = JourneyTemplate.objects.create(journey_type="OPD", hospital=hospital_a, name="Own", name_ar="Own")
+    client.force_login(hospital_admin_a)
+    url = reverse("admin:journeys_journeytemplate_change", args=[own.pk])
+    response = client.post(url, form_data(hospital=None, name="Own"))
+    assert response.status_code == 200 and "hospital" in response.context["adminform"].form.errors
+    own.refresh_from_db()
+    assert own.hospital == hospital_a
+
+
+def test_a_px_admin_manages_group_wide_templates(client, px_admin):
+    client.force_login(px_admin)
+    response = client.post(reverse(ADD_URL), form_data(hospital=None, name="Group OPD"))
+    assert response.status_code == 302
+    assert JourneyTemplate.objects.get().hospital is None
+
+
+def test_a_group_template_and_its_stages_are_read_only_for_a_hospital_admin(client, hospital_admin_a, group_templates):
+    template = group_templates["OPD"]
+    stage = template.stages.get(code="end_of_visit")
+    client.force_login(hospital_admin_a)
+    url = reverse("admin:journeys_journeytemplate_change", args=[template.pk])
+
+    page = client.get(url)
+    assert page.status_code == 200  # hospitals read the default they run on
+    assert page.context["has_change_permission"] is False and page.context["has_delete_permission"] is False
+    assert all(not formset.has_change_permission for formset in page.context["inline_admin_formsets"])
+
+    stages = [stage_row(s) for s in template.stages.order_by("order")]
+    changed = [row if row["code"] != "end_of_visit" else {**row, "completes_on": ["A08"]} for row in stages]
+    data = form_data(hospital=None, name="Taken over", stages=changed, initial_stages=len(stages))
+    assert client.post(url, data).status_code == 403
+    delete = client.post(reverse("admin:journeys_journeytemplate_delete", args=[template.pk]), {"post": "yes"})
+    assert delete.status_code in (403, 404)
+
+    template.refresh_from_db()
+    stage.refresh_from_db()
+    assert template.name_en != "Taken over" and template.deleted_at is None
+    assert stage.completes_on == ["A03"]
+
+
+def test_a_hospital_admin_edits_the_stages_of_their_own_template(client, hospital_admin_a, hospital_a):
+    own = JourneyTemplate.objects.create(journey_type="OPD", hospital=hospital_a, name="Own", name_ar="Own")
+    stage = JourneyStageTemplate.objects.create(
+        template=own, order=1, code="end_of_visit", name="End", name_ar="End", name_en="End", completes_on=["A03"]
+    )
+    client.force_login(hospital_admin_a)
+    url = reverse("admin:journeys_journeytemplate_change", args=[own.pk])
+    data = form_data(
+        hospital=hospital_a, name="Own", stages=[stage_row(stage, completes_on=["A03", "A08"])], initial_stages=1
+    )
+    assert client.post(url, data).status_code == 302
+    stage.refresh_from_db()
+    assert stage.completes_on == ["A03", "A08"]
+
+
+def test_a_second_active_template_for_a_hospital_is_a_form_error_in_the_users_language(
+    client, hospital_admin_a, hospital_a
+):
+    JourneyTemplate.objects.create(journey_type="OPD", hospital=hospital_a, name="First", name_ar="First")
+    client.force_login(hospital_admin_a)
+    with translation.override("ar"):
+        response = client.post(reverse(ADD_URL), form_data(hospital=hospital_a, name="Second"))
+    assert response.status_code == 200
+    assert "لدى هذا المستشفى قالب نشط لهذا النوع من الرحلات مسبقًا." in response.content.decode()
+    assert JourneyTemplate.objects.count() == 1
+    inactive = client.post(reverse(ADD_URL), form_data(hospital=hospital_a, name="Draft", is_active=False))
+    assert inactive.status_code == 302  # an inactive second one is a draft, and allowed
+
+
+def test_a_second_active_group_default_is_a_form_error(client, px_admin, group_templates):
+    client.force_login(px_admin)
+    with translation.override("ar"):
+        response = client.post(reverse(ADD_URL), form_data(hospital=None, name="Another default"))
+    assert response.status_code == 200
+    assert "يوجد مسبقًا قالب نشط على مستوى المجموعة لهذا النوع من الرحلات." in response.content.decode()
+    assert JourneyTemplate.objects.filter(journey_type="OPD").count() == 1
+
+
+def test_reactivating_a_second_template_is_a_form_error(client, hospital_admin_a, hospital_a):
+    JourneyTemplate.objects.create(journey_type="OPD", hospital=hospital_a, name="Live", name_ar="Live")
+    draft = JourneyTemplate.objects.create(
+        journey_type="OPD", hospital=hospital_a, name="Draft", name_ar="Draft", is_active=False
+    )
+    client.force_login(hospital_admin_a)
+    url = reverse("admin:journeys_journeytemplate_change", args=[draft.pk])
+    response = client.post(url, form_data(hospital=hospital_a, name="Draft", is_active=True))
+    assert response.status_code == 200 and response.context["adminform"].form.non_field_errors()
+    draft.refresh_from_db()
+    assert draft.is_active is False
