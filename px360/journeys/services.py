@@ -244,8 +244,10 @@ def import_job_run(*, job: ImportJob, plan: importer.Plan | None = None) -> Impo
     """Write a checked import.
 
     Uses ``plan`` when the caller has just checked the file (:func:`encounter_import`),
-    else the stored plan; checks the file again only if the stored plan is gone or
-    the file changed.
+    else the stored plan; checks the file again only if the stored plan is gone, the
+    file changed, or a department, physician or hospital the plan resolved is deleted
+    or out of the importer's scope now. In "all or nothing" mode a file that has
+    problems on that second check fails the job and writes nothing.
     """
     claimed = ImportJob.objects.filter(pk=job.pk, status=JobStatus.VALIDATED, dry_run=False).update(
         status=JobStatus.RUNNING, progress=0, processed_rows=0

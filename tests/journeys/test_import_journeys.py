@@ -3,12 +3,14 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from freezegun import freeze_time
 
 from px360.journeys.engine import sync_encounters
 from px360.journeys.library import load_journey_templates
 from px360.journeys.models import Encounter, JourneyInstance
 from px360.journeys.services import encounter_import
 
+from ..factories import valid_national_id
 from .conftest import csv_bytes, row, upload
 
 pytestmark = pytest.mark.django_db
@@ -90,13 +92,36 @@ def surveyed_templates(db):
     load_surveys()
 
 
+# The visits ended at 11:00 and the import runs that afternoon: recent enough to survey
+# (a hospital surveys visits up to 14 days old), so each stage gets a scheduled invitation.
+VISITS_ENDED = "2026-11-01T11:00"
+IMPORTED_AT = "2026-11-01T15:00:00+03:00"
+
+
 def _discharged_visits(count):
+    """Visits of ``count`` different people (one survey per person per 30 days)."""
     return [
-        row(encounter_number=f"V-{n}", encounter_type="OPD", patient_mrn=f"VM{n}", discharged_at="2026-11-01T11:00")
+        row(
+            encounter_number=f"V-{n}",
+            encounter_type="OPD",
+            patient_mrn=f"VM{n}",
+            patient_national_id=valid_national_id(7000 + n),
+            discharged_at=VISITS_ENDED,
+        )
         for n in range(count)
     ]
 
 
+def _scheduled_invitations(job):
+    from px360.surveys.models import SurveyInstance
+
+    invitations = SurveyInstance.objects.filter(journey_stage__journey__encounter__import_job=job)
+    return sorted(
+        (i.journey_stage.journey.encounter.encounter_number, i.status, i.suppression_reason) for i in invitations
+    )
+
+
+@freeze_time(IMPORTED_AT)
 @pytest.mark.django_db(transaction=True)
 def test_surveys_of_imported_stages_are_decided_after_the_batch_commits(
     importer, media, surveyed_templates, monkeypatch
@@ -105,7 +130,6 @@ def test_surveys_of_imported_stages_are_decided_after_the_batch_commits(
     # invitation is decided in a transaction of its own, after the batch's.
     from px360.journeys import services as journey_services
     from px360.surveys import services as survey_services
-    from px360.surveys.models import SurveyInstance
 
     depths = []
     original = survey_services.survey_create
@@ -120,9 +144,10 @@ def test_surveys_of_imported_stages_are_decided_after_the_batch_commits(
     totals = journey_services.journeys_for_import(job=job)
     assert totals["journeys_started"] == 3 and totals["surveys_recovered"] == 0
     assert depths == [0, 0, 0]
-    assert SurveyInstance.objects.filter(journey_stage__journey__encounter__import_job=job).count() == 3
+    assert _scheduled_invitations(job) == [(f"V-{n}", "scheduled", "") for n in range(3)]
 
 
+@freeze_time(IMPORTED_AT)
 def test_a_retried_journey_batch_schedules_the_surveys_a_stopped_worker_missed(importer, media, surveyed_templates):
     from px360.journeys import engine
     from px360.journeys import services as journey_services
@@ -143,7 +168,7 @@ def test_a_retried_journey_batch_schedules_the_surveys_a_stopped_worker_missed(i
     assert JourneyInstance.objects.count() == 2 and not SurveyInstance.objects.exists()
     totals = journey_services.journeys_for_import(job=job)  # the task, retried
     assert totals["journeys_started"] == 0 and totals["surveys_recovered"] == 2
-    assert SurveyInstance.objects.count() == 2
+    assert _scheduled_invitations(job) == [("V-0", "scheduled", ""), ("V-1", "scheduled", "")]
     # Nothing is left to recover: a third run changes nothing.
     assert journey_services.journeys_for_import(job=job)["surveys_recovered"] == 0
     assert SurveyInstance.objects.count() == 2

@@ -6,7 +6,6 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from django.core.cache import cache
-from django.utils import timezone
 
 from px360.journeys.models import Encounter, JourneyInstance, JourneyStageInstance, JourneyTemplate, StageStatus
 from px360.surveys.library import load_library
@@ -159,7 +158,3 @@ def gateway(settings):
     settings.PX360_GATEWAY_SENDER_ID = "PX360"
     yield fake
     fake.close()
-
-
-def now():
-    return timezone.now()

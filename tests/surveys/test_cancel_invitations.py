@@ -23,26 +23,27 @@ NOW = "2026-11-20T12:00:00+03:00"
 def two_pending_on_one_encounter(make_patient, complete_stage, library, hospital_a):
     """One visit with two surveyed stages, each with its invitation sent (its message queued)."""
     # The one-survey-per-period rule would suppress the second; this hospital allows both.
-    SurveyPolicy.objects.create(hospital=hospital_a, frequency_days=0)
-    first_stage = complete_stage(make_patient(), survey=library["nps-only"], at=riyadh(2026, 11, 20, 9, 0))
-    second_stage = JourneyStageInstance.objects.create(
-        journey=first_stage.journey,
-        order=2,
-        code="pharmacy",
-        name_ar="الصيدلية",
-        name_en="Pharmacy",
-        survey_template=library["opd-visit"],
-        survey_delay_hours=2,
-        status=StageStatus.COMPLETED,
-        completed_at=riyadh(2026, 11, 20, 9, 30),
-    )
-    first = survey_schedule_for_stage(stage=first_stage)
-    second = survey_schedule_for_stage(stage=second_stage)
-    surveys_dispatch_due()
-    first.refresh_from_db()
-    second.refresh_from_db()
-    assert {first.status, second.status} == {SurveyStatus.INVITED}
-    assert first.encounter_id == second.encounter_id
+    with freeze_time(NOW):
+        SurveyPolicy.objects.create(hospital=hospital_a, frequency_days=0)
+        first_stage = complete_stage(make_patient(), survey=library["nps-only"], at=riyadh(2026, 11, 20, 9, 0))
+        second_stage = JourneyStageInstance.objects.create(
+            journey=first_stage.journey,
+            order=2,
+            code="pharmacy",
+            name_ar="الصيدلية",
+            name_en="Pharmacy",
+            survey_template=library["opd-visit"],
+            survey_delay_hours=2,
+            status=StageStatus.COMPLETED,
+            completed_at=riyadh(2026, 11, 20, 9, 30),
+        )
+        first = survey_schedule_for_stage(stage=first_stage)
+        second = survey_schedule_for_stage(stage=second_stage)
+        surveys_dispatch_due()
+        first.refresh_from_db()
+        second.refresh_from_db()
+        assert {first.status, second.status} == {SurveyStatus.INVITED}
+        assert first.encounter_id == second.encounter_id
     assert Notification.objects.filter(survey_instance=first).exists()
     assert Notification.objects.filter(survey_instance=second).exists()
     return first, second

@@ -30,9 +30,11 @@ def test_completing_a_stage_with_a_survey_schedules_one_invitation_after_the_del
     assert len(instance.token) >= 22  # 128+ random bits
 
 
+@freeze_time("2026-11-20T12:00:00+03:00")
 def test_scheduling_twice_creates_nothing_new(make_patient, complete_stage, opd_survey):
     stage = complete_stage(make_patient(), survey=opd_survey, at=riyadh(2026, 11, 20, 10, 0))
     first = survey_schedule_for_stage(stage=stage)
+    assert first.status == SurveyStatus.SCHEDULED
     second = survey_schedule_for_stage(stage=stage)
     assert first.pk == second.pk
     assert SurveyInstance.objects.count() == 1
@@ -50,6 +52,7 @@ def _suppressed(instance, reason):
     assert instance.scheduled_at is None
 
 
+@freeze_time("2026-11-20T12:00:00+03:00")
 def test_deceased_patients_are_not_surveyed(make_patient, complete_stage, opd_survey):
     stage = complete_stage(make_patient(is_deceased=True), survey=opd_survey, at=riyadh(2026, 11, 20, 10, 0))
     _suppressed(survey_schedule_for_stage(stage=stage), SuppressionReason.DECEASED)
@@ -107,11 +110,13 @@ def test_a_visit_that_ended_too_long_ago_is_not_surveyed(make_patient, complete_
     assert survey_schedule_for_stage(stage=later).status == SurveyStatus.SCHEDULED
 
 
+@freeze_time("2026-11-20T12:00:00+03:00")
 def test_cancelled_encounters_are_not_surveyed(make_patient, complete_stage, opd_survey):
     stage = complete_stage(make_patient(), survey=opd_survey, at=riyadh(2026, 11, 20, 10, 0), status="cancelled")
     _suppressed(survey_schedule_for_stage(stage=stage), SuppressionReason.CANCELLED_ENCOUNTER)
 
 
+@freeze_time("2026-11-20T12:00:00+03:00")
 def test_excluded_departments_are_not_surveyed(make_patient, complete_stage, opd_survey, hospital_a):
     SurveyPolicy.objects.create(hospital=hospital_a, excluded_department_codes=["PSY"])
     psychiatry = DepartmentFactory(hospital=hospital_a, code="PSY")
