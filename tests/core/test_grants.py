@@ -6,7 +6,6 @@ from guardian.shortcuts import assign_perm
 
 from px360.accounts.roles import RoleCode
 from px360.core.models import AuditAction, AuditEvent
-from px360.organizations.models import Patient
 
 from ..factories import PatientFactory
 
@@ -83,17 +82,28 @@ def test_hospital_admin_grants_through_the_admin_and_the_grant_is_audited(
     assert event.object_id == str(patient.pk)
 
 
-def test_nobody_grants_more_than_they_hold(client, make_user, hospital_a):
+def test_nobody_grants_more_than_they_hold(client, make_user, hospital_a, hospital_admin_a):
     coordinator = make_user(RoleCode.PX_COORDINATOR, hospital=hospital_a, username="coord_granter")
     staff = make_user(RoleCode.STAFF, hospital=hospital_a, username="staff_target")
     patient = PatientFactory(hospital=hospital_a)
     client.force_login(coordinator)
-    # Coordinators hold no guardian permissions: the reinforced screens refuse them.
+    # Coordinators cannot see the user accounts to grant to: the screen does not exist for them.
     url = reverse("admin:organizations_patient_permissions_manage_user", args=[patient.pk, staff.pk])
     response = client.post(url, {"permissions": ["delete_patient"]})
-    assert response.status_code in (302, 404)
-    assert "permissions" not in response.get("Location", "")
+    assert response.status_code == 404
     assert not staff.has_perm("organizations.delete_patient", patient)
+
+    # A Hospital Admin may change and export their hospital, not delete it: only what they hold is offered.
+    client.force_login(hospital_admin_a)
+    url = reverse("admin:organizations_hospital_permissions_manage_user", args=[hospital_a.pk, staff.pk])
+    offered = {code for code, _label in client.get(url).context["form"].fields["permissions"].choices}
+    assert offered == {"view_hospital", "change_hospital", "export_hospital"}
+    refused = client.post(url, {"permissions": ["delete_hospital", "change_hospital"]})
+    assert refused.status_code == 200 and "permissions" in refused.context["form"].errors
+    assert not staff.has_perm("organizations.delete_hospital", hospital_a)
+    assert not staff.has_perm("organizations.change_hospital", hospital_a)
+    assert client.post(url, {"permissions": ["change_hospital"]}).status_code == 302
+    assert staff.has_perm("organizations.change_hospital", hospital_a)
 
 
 def test_grant_screens_refuse_users_and_objects_of_another_hospital(client, hospital_admin_a, make_user, hospital_b):
@@ -109,13 +119,22 @@ def test_grant_screens_refuse_users_and_objects_of_another_hospital(client, hosp
         == 404
     )
     # The user picker does not find users outside scope, nor the granter.
-    response = client.post(
+    for username in ("staff_b", hospital_admin_a.username):
+        response = client.post(
+            reverse("admin:organizations_patient_permissions", args=[own_patient.pk]),
+            {"user": username, "submit_manage_user": "1"},
+        )
+        assert response.status_code == 200, username
+        user_field = response.context["user_form"].fields["user"]
+        assert response.context["user_form"].errors == {"user": [user_field.error_messages["does_not_exist"]]}
+    # Someone in scope is found: the picker moves on to their permissions.
+    insider = make_user(RoleCode.STAFF, hospital=hospital_admin_a.hospital, username="staff_a_in_scope")
+    found = client.post(
         reverse("admin:organizations_patient_permissions", args=[own_patient.pk]),
-        {"user": "staff_b", "submit_manage_user": "1"},
+        {"user": "staff_a_in_scope", "submit_manage_user": "1"},
     )
-    assert response.status_code == 200
-    assert response.context["user_form"].errors
-    assert not Patient.objects.none().exists()
+    assert found.status_code == 302
+    assert found["Location"].endswith(f"/user-manage/{insider.pk}/")
 
 
 def test_encounter_grants_use_the_direct_permission_table(coordinator_a, hospital_b):

@@ -48,9 +48,8 @@ def test_first_identifier_is_the_mrn_when_no_type_is_given():
 
 def test_offsets_are_respected_and_bare_times_are_riyadh():
     assert parse_hl7_datetime("202611200830+0000") == datetime(2026, 11, 20, 8, 30, tzinfo=UTC)
-    assert parse_hl7_datetime("20261120") == datetime(2026, 11, 20, tzinfo=RIYADH).replace(
-        tzinfo=parse_hl7_datetime("20261120").tzinfo
-    )
+    assert parse_hl7_datetime("20261120") == datetime(2026, 11, 20, tzinfo=RIYADH)
+    assert parse_hl7_datetime("202611200830") == datetime(2026, 11, 20, 8, 30, tzinfo=RIYADH)
     assert parse_hl7_datetime("20261120").utcoffset() == timedelta(hours=3)
 
 

@@ -105,6 +105,8 @@ def test_hospital_admin_cannot_list_deleted_rows(client, hospital_admin_a, hospi
     patient.delete()
     client.force_login(hospital_admin_a)
     response = client.get(reverse("admin:organizations_patient_changelist"), {"deleted": "yes"})
+    # Only a PX Admin's list declares the deletion filter: for anyone else it is an undeclared lookup.
+    assert response.status_code == 400
     assert "SOFT2" not in response.content.decode()
 
 

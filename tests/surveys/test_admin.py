@@ -97,14 +97,28 @@ def test_a_response_is_shown_question_by_question_in_the_admins_language(client,
     assert "How likely are you to recommend us" in english and "طال الانتظار كثيراً" in english
 
 
+def _answer(client, instance, score):
+    with freeze_time("2026-11-20T11:00:00+03:00"):
+        page = client.post(f"/s/{survey_link_value(instance)}/", {"action": "submit", "q_recommend": str(score)})
+    assert page.status_code == 302
+    return SurveyResponse.objects.get(instance=instance)
+
+
 def test_negative_responses_are_listed_with_their_comments(client, world, superuser):
+    negative = SurveyResponse.objects.get()
+    positive = _answer(client, world["instances"][1], 10)
+    assert (negative.is_negative, positive.is_negative) == (True, False)
     client.force_login(superuser)
-    page = client.get(reverse("admin:surveys_surveyresponse_changelist") + "?negative=yes")
-    assert list(page.context["cl"].result_list) == list(SurveyResponse.objects.filter(is_negative=True))
+    url = reverse("admin:surveys_surveyresponse_changelist")
+    page = client.get(url + "?negative=yes")
+    assert list(page.context["cl"].result_list) == [negative]
     assert "طال الانتظار كثيراً" in page.content.decode()
+    assert list(client.get(url + "?negative=no").context["cl"].result_list) == [positive]
 
 
 def test_export_of_responses_is_scoped(client, world, make_user, hospital_a):
+    theirs = _answer(client, world["instances"][-1], 9)  # hospital B's patient answers too
+    assert theirs.hospital.code == "HB"
     coordinator = make_user(RoleCode.PX_COORDINATOR, hospital=hospital_a)
     client.force_login(coordinator)
     status, rows = export_rows(client, SurveyResponse)

@@ -3,11 +3,14 @@ produces, after the delay and outside quiet hours, one invitation in the outbox,
 link takes one set of answers that appears scored in the admin."""
 
 import datetime as dt
+from decimal import Decimal
 
 import pytest
 from django.test import Client
 from freezegun import freeze_time
 
+from px360.journeys import engine
+from px360.journeys import library as journey_library
 from px360.journeys.models import Encounter, StageStatus
 from px360.notifications.models import Notification
 from px360.notifications.tasks import send_due
@@ -19,9 +22,6 @@ from px360.surveys.tasks import run_due
 from .conftest import riyadh
 
 pytestmark = pytest.mark.django_db
-
-engine = pytest.importorskip("px360.journeys.engine")
-journey_library = pytest.importorskip("px360.journeys.library")
 
 
 def test_an_outpatient_visit_discharged_in_the_evening_is_invited_the_next_morning(client, make_patient, superuser):
@@ -70,7 +70,9 @@ def test_an_outpatient_visit_discharged_in_the_evening_is_invited_the_next_morni
         assert client.post(link, answers).status_code == 302
         assert client.post(link, answers).status_code == 404
     response = SurveyResponse.objects.get()
-    assert response.mean_score is not None and response.nps_category == "promoter"
+    # Ratings 5, 4, 5, 5, 4 -> 100, 75, 100, 100, 75: a mean of 90; the yes/no answer is not a rating.
+    assert response.mean_score == Decimal("90.00")
+    assert (response.nps_value, response.nps_category, response.is_negative) == (10, "promoter", False)
     staff = Client()  # a fresh browser: the patient's session is not the admin's
     staff.force_login(superuser)
     admin_response = staff.get(f"/ar/admin/surveys/surveyresponse/{response.pk}/change/", follow=True)
