@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
 from django.urls import reverse_lazy
@@ -94,6 +95,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below).
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -189,6 +192,9 @@ if PX360_ENV == "test":
     PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 LOGIN_URL = "admin:login"
+# The sign-in form posts without ``next``: land on the admin's index (in the
+# active language), not on Django's default /accounts/profile/, which does not exist.
+LOGIN_REDIRECT_URL = "admin:index"
 
 # A ward PC is shared: sessions end after a short idle time and a hard cap.
 PX360_SESSION_IDLE_SECONDS = env_int("PX360_SESSION_IDLE_MINUTES", 15, minimum=1) * 60
@@ -198,10 +204,14 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# django-axes: lock a username from one address, not a whole ward behind NAT.
+# django-axes: lock a username from one address after a few failures (not a
+# whole ward behind NAT), and the username from every address after more (an
+# attacker rotating addresses). The handler gives each parameter its own limit.
 AXES_FAILURE_LIMIT = env_int("PX360_LOGIN_FAILURE_LIMIT", 5, minimum=1)
+PX360_LOGIN_USERNAME_FAILURE_LIMIT = env_int("PX360_LOGIN_USERNAME_FAILURE_LIMIT", 20, minimum=1)
 AXES_COOLOFF_TIME = env_int("PX360_LOGIN_LOCKOUT_MINUTES", 15, minimum=1) / 60
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "username"]
+AXES_HANDLER = "px360.accounts.lockout.LockoutHandler"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "px360.accounts.views.lockout_response"
 AXES_ENABLE_ACCESS_FAILURE_LOG = True
@@ -213,6 +223,9 @@ if AXES_IPWARE_PROXY_COUNT:
 ANONYMOUS_USER_NAME = None  # no anonymous user row: patients never sign in
 GUARDIAN_RAISE_403 = False
 GUARDIAN_RENDER_403 = False
+# History is a record: nobody reverts a row to an older version through the
+# admin (a revert writes back fields the role may not change).
+SIMPLE_HISTORY_REVERT_DISABLED = True
 
 # --- Internationalisation ---------------------------------------------------
 LANGUAGE_CODE = "ar"
@@ -285,7 +298,15 @@ Q_CLUSTER = {
     "save_limit": 1000,
     "queue_limit": 50,
     "label": _("Jobs"),
+    # How a stop goes (SIGTERM or SIGINT to the main process; the sentinel and
+    # the workers must not be signalled, they die at once): the sentinel sees
+    # it within guard_cycle, the pusher after its current dequeue (on an empty
+    # ORM queue that is a sleep of `poll` seconds, so a long poll holds every
+    # stop back), and each worker after its running job. django-q2 does not
+    # enforce the timeout while stopping: scripts/run-dev and docker-compose.yml
+    # kill what is still running after timeout plus a few seconds.
     "poll": 1,
+    "guard_cycle": 0.5,
 }
 if PX360_QUEUE_BROKER == "redis":
     if not REDIS_URL:
@@ -303,7 +324,10 @@ PX360_INTAKE_MAX_BYTES = env_int("PX360_INTAKE_MAX_BYTES", 1024 * 1024, minimum=
 # --- Surveys and notifications -------------------------------------------------
 # Links in messages are built on this address (no trailing slash); it must be a
 # host the SMS/WhatsApp providers have whitelisted (no generic shorteners).
-PX360_PUBLIC_BASE_URL = (env_str("PX360_PUBLIC_BASE_URL") or "http://localhost:8000").rstrip("/")
+# Unset, it is this machine on the port `make run` serves (PORT).
+PX360_PUBLIC_BASE_URL = (
+    env_str("PX360_PUBLIC_BASE_URL") or f"http://localhost:{env_int('PORT', 8000, minimum=1)}"
+).rstrip("/")
 PX360_SURVEY_RATE_LIMIT_PER_MINUTE = env_int("PX360_SURVEY_RATE_LIMIT_PER_MINUTE", 30, minimum=1)
 # Channel backends: "console" writes each message to PX360_OUTBOX_DIR and the
 # log (nothing leaves the machine); "gateway" posts SMS/WhatsApp to the HTTP
@@ -349,13 +373,24 @@ PX360_IMPORT_READ_AHEAD_BYTES = env_int("PX360_IMPORT_READ_AHEAD_BYTES", 1_000_0
 
 # --- Logging ----------------------------------------------------------------
 LOG_LEVEL = env_choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper()
+# Every line goes through one handler whose filter takes survey link tokens and
+# admin query strings out (px360.core.logging; gunicorn's access log: see
+# gunicorn.conf.py). Django's own loggers are re-pointed at it: by default
+# "django" and "django.server" (runserver's access log) write through handlers
+# of their own that would bypass the filter, and "mail_admins" would e-mail the
+# full request. A handler added here must carry the "redact" filter too.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"redact": {"()": "px360.core.logging.RedactFilter"}},
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["redact"]}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
+        "django": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # SQL parameters are patient data: never log statements, whatever LOG_LEVEL says.
+        "django.db.backends": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # Without a logger of its own django-q2's messages vanish.
         "django-q": {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False},
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
@@ -377,6 +412,37 @@ if PX360_ENV in ("production", "staging"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     LANGUAGE_COOKIE_SECURE = True
+
+# Content-Security-Policy (django-csp). Everything the admin and the survey page
+# load is served by PX360 itself (Unfold's Alpine.js, HTMX and Chart.js, the
+# vendored jQuery UI, the fonts): no outside host is allowed anywhere, and every
+# fetch directive not listed (images, fonts, fetch/XHR, frames) falls back to
+# default-src 'self'. What is looser than that, and why:
+# - script-src 'unsafe-eval': Unfold's templates are driven by Alpine.js's
+#   standard build, which compiles every x-data/x-bind/x-on expression with
+#   new Function(); Alpine's CSP build cannot parse Unfold's expressions. HTMX's
+#   hx-on attributes need it too. Inline <script> blocks are refused: the
+#   project's own carry the request's nonce (request.csp_nonce). Unfold's
+#   horizontal list filters (list_filter_options "horizontal") would need an
+#   inline oninput handler allowed: none is configured.
+# - style-src 'unsafe-inline': Unfold writes its colour theme and changelist
+#   tweaks as <style> elements and style="" attributes, and Alpine's :style
+#   bindings and HTMX's indicator styles add more at run time. No nonce here:
+#   with a nonce browsers ignore 'unsafe-inline' and Unfold's styles would drop.
+# - frame-ancestors 'self', not 'none': Unfold opens related-object forms (the
+#   menu next to a foreign key) in an iframe of the same admin. Browsers that
+#   know frame-ancestors ignore X-Frame-Options, which stays DENY for the rest.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE, UNSAFE_EVAL],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [SELF],
+    },
+}
 
 # --- Admin shell (Unfold) ---------------------------------------------------
 PX360_ENVIRONMENT_LABEL = env_str("PX360_ENVIRONMENT_LABEL") or ""
