@@ -26,3 +26,9 @@ urlpatterns += i18n_patterns(
 )
 # Uploaded files (imports, exports) hold patient data: they are never served
 # from MEDIA_URL, only through views that check access.
+
+# Bilingual error pages in the admin's look, also for the admin's own refusals.
+handler400 = "px360.core.views.bad_request"
+handler403 = "px360.core.views.permission_denied"
+handler404 = "px360.core.views.page_not_found"
+handler500 = "px360.core.views.server_error"

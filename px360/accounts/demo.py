@@ -47,7 +47,6 @@ def load_role_users(*, password):
                 department=department,
                 first_name=code.label,
                 last_name=hospital.code,
-                preferred_language="ar" if hospital.code == "RYD" else "en",
             )
             user_set_roles(user=user, roles=[roles[code.value]], by=None)
             if code == RoleCode.PHYSICIAN:

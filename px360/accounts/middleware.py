@@ -51,17 +51,17 @@ class SessionPolicyMiddleware:
                 request.session[SESSION_STARTED] = now
             if now - last_seen >= _TOUCH_EVERY or SESSION_LAST_SEEN not in request.session:
                 request.session[SESSION_LAST_SEEN] = now
+            if language in _language_codes():
+                # Already in the right language: remember it for bare /admin/ links.
+                return _remember_language(self.get_response(request), language)
         return self.get_response(request)
 
 
-def _switch_language(request, language: str):
-    """Redirect the first page after sign-in to the user's preferred language."""
-    codes = {code for code, _name in settings.LANGUAGES}
-    parts = request.path.split("/", 2)
-    if language not in codes or len(parts) < 3 or parts[1] not in codes or parts[1] == language:
-        return None
-    query = request.META.get("QUERY_STRING", "")
-    response = redirect(f"/{language}/{parts[2]}" + (f"?{query}" if query else ""))
+def _language_codes() -> set[str]:
+    return {code for code, _name in settings.LANGUAGES}
+
+
+def _remember_language(response, language: str):
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         language,
@@ -69,3 +69,13 @@ def _switch_language(request, language: str):
         secure=getattr(settings, "LANGUAGE_COOKIE_SECURE", False),
     )
     return response
+
+
+def _switch_language(request, language: str):
+    """Redirect the first page after sign-in to the user's preferred language."""
+    codes = _language_codes()
+    parts = request.path.split("/", 2)
+    if language not in codes or len(parts) < 3 or parts[1] not in codes or parts[1] == language:
+        return None
+    query = request.META.get("QUERY_STRING", "")
+    return _remember_language(redirect(f"/{language}/{parts[2]}" + (f"?{query}" if query else "")), language)

@@ -59,8 +59,14 @@ class User(AbstractUser):
         related_name="users",
     )
     phone = models.CharField(_("phone"), max_length=16, blank=True)
+    # Empty until the user chooses: then the language they sign in with is kept.
     preferred_language = models.CharField(
-        _("preferred language"), max_length=2, choices=Language.choices, default=Language.ARABIC
+        _("preferred language"),
+        max_length=2,
+        choices=Language.choices,
+        blank=True,
+        default="",
+        help_text=_("The admin opens in this language after signing in. Leave empty to keep the sign-in page's."),
     )
     roles = models.ManyToManyField(Role, verbose_name=_("roles"), blank=True, related_name="users")
 

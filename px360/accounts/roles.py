@@ -63,7 +63,7 @@ PERMISSION_TABLE: dict[str, tuple[str, ...]] = {
     "core.auditevent":               ("v",      "v",       "",       "",      "",       "",    "",    ""),
     "integrations.integrationsource": ("vacd", "v",      "",       "",      "",       "",    "",    ""),
     "integrations.apikey":           ("vc",     "v",       "",       "",      "",       "",    "",    ""),
-    "integrations.inboundevent":     ("vr",     "vr",      "",       "",      "",       "",    "",    ""),
+    "integrations.inboundevent":     ("vr",     "vr",      "",       "vr",    "",       "",    "",    ""),
     "surveys.surveytemplate":        ("vacd",   "vacd",    "v",      "vacd",  "",       "",    "",    "v"),
     "surveys.surveyquestion":        ("vacd",   "vacd",    "v",      "vacd",  "",       "",    "",    "v"),
     "surveys.surveypolicy":          ("vacd",   "vac",     "v",      "vc",    "",       "",    "",    "v"),

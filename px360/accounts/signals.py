@@ -4,6 +4,7 @@ import time
 
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django.utils.translation import get_language
 
 from px360.core.models import AuditAction
 from px360.core.services import audit_record
@@ -18,9 +19,11 @@ def audit_login(sender, request, user, **kwargs):
         request.session[SESSION_STARTED] = now
         request.session[SESSION_LAST_SEEN] = now
         # The first page after signing in through the form opens in the
-        # user's own language (not for programmatic logins).
+        # user's saved language, or, until they choose one, in the language of
+        # the sign-in page (a ``next`` link may point at the other one). Not
+        # for programmatic logins.
         if request.method == "POST" and request.path.endswith("/login/"):
-            request.session[SESSION_LANGUAGE] = user.preferred_language
+            request.session[SESSION_LANGUAGE] = user.preferred_language or get_language()
     audit_record(action=AuditAction.LOGIN, request=request, actor=user)
 
 

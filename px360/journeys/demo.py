@@ -9,6 +9,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from px360.accounts.models import User
+from px360.core.demo import demo_clock, demo_moment
 from px360.organizations.models import Patient, Physician
 
 from .importer import COLUMNS
@@ -22,6 +23,15 @@ def load_demo_encounters(*, password=None) -> list:
     patients = list(Patient.objects.filter(hospital__code__in=["RYD", "JED"]).select_related("hospital"))
     if not patients or Encounter.objects.filter(hospital__code__in=["RYD", "JED"]).exists():
         return []
+    with demo_clock(demo_moment()):
+        _import_demo_encounters(patients)
+    return []
+
+
+def _import_demo_encounters(patients) -> None:
+    """Visits of the last 12 days: inside the survey window (14 days by default), so
+    their completed stages get real invitations; one in ten is three weeks old and,
+    as a back-loaded visit would be, not surveyed ("too late")."""
     admin = User.objects.filter(is_superuser=True).order_by("date_joined").first()
     rng = random.Random(360)
     licences = {}
@@ -33,7 +43,11 @@ def load_demo_encounters(*, password=None) -> list:
     writer.writerow(COLUMNS)
     for number, patient in enumerate(patients[:50], start=1):
         kind = rng.choice(["OPD", "OPD", "INPATIENT", "EMS"])
-        admitted = now - timedelta(days=rng.randint(1, 20), hours=rng.randint(0, 8))
+        days = rng.randint(1, 12)
+        if number % 10 == 7:
+            # A back-loaded old visit: too late to survey, listed among the suppressed surveys.
+            days = rng.randint(20, 22)
+        admitted = now - timedelta(days=days, hours=rng.randint(0, 8))
         stay = timedelta(hours=rng.randint(1, 4)) if kind != "INPATIENT" else timedelta(days=rng.randint(1, 6))
         discharged = admitted + stay if admitted + stay < now and number % 5 else None
         writer.writerow(
@@ -60,4 +74,3 @@ def load_demo_encounters(*, password=None) -> list:
     job = encounter_import(file=upload, user=admin)
     if job.status == "done":
         journeys_for_import(job=job)
-    return []

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
@@ -195,7 +196,10 @@ class ImportJob(BaseModel):
         ordering = ["-created_at"]
 
     def __str__(self):
-        return f"{self.get_kind_display()} {self.created_at:%Y-%m-%d %H:%M}" if self.created_at else str(self.pk)
+        # Shown in the hospital's time zone (TIME_ZONE), as staff read the clock, not in UTC.
+        if not self.created_at:
+            return str(self.pk)
+        return f"{self.get_kind_display()} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
     @property
     def is_running(self) -> bool:

@@ -26,6 +26,7 @@ from .models import SurveyInstance, SurveyResponse
 from .services import (
     SurveyClosed,
     instance_for_link,
+    parse_answers,
     survey_open,
     survey_opt_out,
     survey_save_progress,
@@ -72,11 +73,17 @@ def _language(request, instance: SurveyInstance) -> str:
 
 
 def _render(request, template: str, context: dict, *, language: str, status: int = 200):
+    """Render in ``language``, with a switch to the other one (a ``?lang=`` link relative to the page)."""
     with translation.override(language):
         response = TemplateResponse(
             request,
             template,
-            {**context, "language": language, "direction": "rtl" if language == "ar" else "ltr"},
+            {
+                **context,
+                "language": language,
+                "direction": "rtl" if language == "ar" else "ltr",
+                "other_language": "en" if language == "ar" else "ar",
+            },
             status=status,
         )
         response.render()
@@ -93,10 +100,12 @@ def _render(request, template: str, context: dict, *, language: str, status: int
 def _invalid(request):
     """The one answer for every link that cannot be answered: unknown, tampered, expired, used, cancelled.
 
-    It is built from the request alone — the browser's language, not the
-    patient's — so nothing in it (words, length, headers) tells a spent link
-    from a forged one; and the look-up before it is the same single query for
-    both (:func:`~px360.surveys.services.instance_for_link`).
+    It is built from the request alone — the browser's language, or the one
+    its ``?lang=`` switch asks for, never the patient's — so nothing in it
+    (words, length, headers) tells a spent link from a forged one; and the
+    look-up before it is the same single query for both
+    (:func:`~px360.surveys.services.instance_for_link`). The switch is a link
+    relative to the page (``?lang=en``): it holds nothing of the link itself.
     """
     return _render(request, "surveys/public/invalid.html", {}, language=_browser_language(request), status=404)
 
@@ -121,7 +130,14 @@ def _first_name(instance, language) -> str:
 
 
 def _questions_for_display(instance, language, values, errors):
+    """The questions as the page shows them, every word in ``language`` (call it with that language active).
+
+    Follow-up questions (shown only after a low score) carry no number of their
+    own: "question 3 of 9" counts the questions every patient sees.
+    """
     questions = instance.version.questions()
+    total = sum(1 for question in questions if not question.get("follow_up_of"))
+    number = 0
     shown = []
     for question in questions:
         kind = question["type"]
@@ -148,9 +164,18 @@ def _questions_for_display(instance, language, values, errors):
         if parent is not None:
             span = {"rating_1_5": range(1, 6), "nps_0_10": range(11), "yes_no": range(2)}[parent["type"]]
             low_values = [str(v) for v in span if scoring.is_low(parent["type"], v)]
+        counted = not question.get("follow_up_of")
+        step = ""
+        if counted:
+            number += 1
+            if total > 1:
+                step = _("Question %(number)s of %(total)s") % {"number": number, "total": total}
         shown.append(
             {
                 **question,
+                "counted": counted,
+                "step": step,
+                "answered": bool(selected) or bool(value if isinstance(value, str) else ""),
                 "text": text,
                 "options": options,
                 "selected": selected,
@@ -180,6 +205,12 @@ def _saved_values(instance) -> dict:
 
 def _form_page(request, instance, language, *, values, errors=None, saved=False, status=200):
     snapshot = instance.version.snapshot
+    with translation.override(language):
+        questions = _questions_for_display(instance, language, values, errors or {})
+        counted = [question for question in questions if question["counted"]]
+        answered = sum(1 for question in counted if question["answered"])
+        # survey.js fills in the count as the patient answers; the words stay translated.
+        progress_format = _("%(answered)s of %(total)s answered") % {"answered": "{answered}", "total": len(counted)}
     context = {
         "instance": instance,
         "link": request.resolver_match.kwargs["link"],
@@ -187,10 +218,13 @@ def _form_page(request, instance, language, *, values, errors=None, saved=False,
         "first_name": _first_name(instance, language),
         "survey_name": snapshot.get(f"name_{language}") or snapshot.get("name_ar"),
         "intro": snapshot.get(f"intro_{language}") or snapshot.get("intro_ar"),
-        "questions": _questions_for_display(instance, language, values, errors or {}),
+        "questions": questions,
+        "progress_total": len(counted),
+        "progress_answered": answered,
+        "progress_format": progress_format,
+        "progress_text": progress_format.replace("{answered}", str(answered)),
         "errors": errors or {},
         "saved": saved,
-        "other_language": "en" if language == "ar" else "ar",
         "expires_on": timezone.localtime(instance.expires_at).date() if instance.expires_at else None,
     }
     return _render(request, "surveys/public/survey.html", context, language=language, status=status)
@@ -207,6 +241,14 @@ def survey(request, link: str):
     if request.method == "GET":
         survey_open(instance=instance)
         return _form_page(request, instance, language, values=_saved_values(instance))
+    # The services word their problems in the active language: the page's.
+    with translation.override(language):
+        return _answer(request, instance, language)
+
+
+def _answer(request, instance, language):
+    """Save or submit the posted answers; the page again with the problems, or the thank-you page."""
+    link = request.resolver_match.kwargs["link"]
     action = request.POST.get("action")
     try:
         if action == "save":
@@ -217,8 +259,6 @@ def survey(request, link: str):
     except SurveyClosed:
         return _invalid(request)
     except ValidationError as error:
-        from .services import parse_answers
-
         values, _errors = parse_answers(instance.version.questions(), request.POST, complete=False)
         errors = {code: messages[0] for code, messages in error.message_dict.items()}
         return _form_page(request, instance, language, values=values, errors=errors, status=400)

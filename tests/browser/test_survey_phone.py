@@ -128,3 +128,80 @@ def test_an_arabic_invitation_on_a_360_pixel_phone(live_server, arabic_invitatio
     response = SurveyResponse.objects.get(instance=arabic_invitation)
     assert response.submitted_at is not None and response.nps_value == 9
     assert response.comments == "خدمة ممتازة"
+
+
+def _rows(page, selector):
+    """The distinct vertical positions of the elements: how many rows they fill."""
+    return sorted(
+        {
+            round(box["y"])
+            for box in page.eval_on_selector_all(selector, "els => els.map(e => e.getBoundingClientRect())")
+        }
+    )
+
+
+@pytest.mark.parametrize("first, second", [("ar", "en"), ("en", "ar")])
+def test_a_patient_switches_language_and_sees_progress_and_a_two_row_scale_on_a_phone(
+    live_server, arabic_invitation, monkeypatch, first, second
+):
+    from playwright.sync_api import sync_playwright
+
+    from px360.surveys.services import survey_link_value
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    url = f"{live_server.url}/s/{survey_link_value(arabic_invitation)}/?lang={first}"
+    words = {
+        "ar": {"very_poor": "1 · سيئ جدًا", "title": "هذا الرابط غير متاح", "dir": "rtl"},
+        "en": {"very_poor": "1 · Very poor", "title": "This link is not available", "dir": "ltr"},
+    }
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 360, "height": 740}, locale="ar-SA")
+            page.goto(url)
+            assert page.get_attribute("html", "lang") == first
+            page.click(".px-switch")
+            page.wait_for_url(f"**?lang={second}")
+            assert page.get_attribute("html", "lang") == second
+            assert page.get_attribute("html", "dir") == words[second]["dir"]
+            labels = page.locator("#question-access_ease .px-option span").all_inner_texts()
+            assert labels[0] == words[second]["very_poor"], labels
+            assert words[first]["very_poor"] not in page.content()
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360
+            page.screenshot(path=f"/tmp/px360-survey-{second}-top.png")
+
+            # The 0-10 scale: 0-5 on one row, 6-10 on the next, the ends labelled.
+            rows = _rows(page, "#question-recommend .px-option")
+            assert len(rows) == 2, rows
+            first_row = page.eval_on_selector_all(
+                "#question-recommend .px-option",
+                f"els => els.filter(e => Math.round(e.getBoundingClientRect().y) === {rows[0]}).map(e => e.innerText.trim())",
+            )
+            assert first_row == ["0", "1", "2", "3", "4", "5"], first_row
+            for option in page.locator("#question-recommend .px-option").all():
+                box = option.bounding_box()
+                assert box["width"] >= 40 and box["height"] >= 44, box  # a finger-sized target
+            hint = page.locator("#question-recommend .px-scale-hint span").all_inner_texts()
+            assert hint[0].startswith("0 · ") and hint[1].startswith("10 · ")
+
+            # Progress follows the answers.
+            progress = page.locator(".px-progress-text")
+            before = progress.inner_text()
+            assert "0" in before and "9" in before
+            page.check('input[name="q_access_ease"][value="4"]')
+            page.check('input[name="q_recommend"][value="10"]')
+            assert progress.inner_text() == before.replace("0", "2", 1)
+            assert page.locator(".px-progress progress").evaluate("p => p.value") == 2
+            page.locator("#question-recommend").screenshot(path=f"/tmp/px360-survey-{second}-scale.png")
+            page.screenshot(path=f"/tmp/px360-survey-{second}-switched.png", full_page=False)
+
+            # A spent or forged link: the same page, with its own switch.
+            page.goto(f"{live_server.url}/s/not-a-link/?lang={first}")
+            assert page.get_attribute("html", "lang") == first
+            page.click(".px-switch")
+            page.wait_for_url(f"**?lang={second}")
+            assert page.get_attribute("html", "lang") == second
+            assert page.locator("h1").inner_text() == words[second]["title"]
+            page.screenshot(path=f"/tmp/px360-invalid-{second}.png")
+        finally:
+            browser.close()

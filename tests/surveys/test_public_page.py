@@ -2,6 +2,8 @@
 
 import pytest
 from django.core import signing
+from django.utils import translation
+from django.utils.translation import gettext
 from freezegun import freeze_time
 
 from px360.core.models import AuditAction, AuditEvent
@@ -290,3 +292,114 @@ def test_invitations_expire_after_the_configured_days(client, invited):
         instance.refresh_from_db()
         assert instance.status == SurveyStatus.EXPIRED
         assert client.get(url(instance)).status_code == 404
+
+
+# --- the language switch and progress ---------------------------------------------------------------
+
+
+def html_language(html: str) -> str:
+    return html.split('<html lang="', 1)[1].split('"', 1)[0]
+
+
+def in_language(language, message, **values):
+    """A message as the catalogue words it in ``language`` (the test holds whatever the translators chose)."""
+    with translation.override(language):
+        return gettext(message) % values if values else gettext(message)
+
+
+@freeze_time(NOW)
+@pytest.mark.parametrize("patient_language, switched_to", [("ar", "en"), ("en", "ar")])
+def test_after_switching_language_every_answer_label_is_in_the_new_language(
+    client, invited, patient_language, switched_to
+):
+    # The browser speaks the patient's language; the patient switches to the other one.
+    instance = invited(survey="opd-visit", preferred_language=patient_language)
+    page = client.get(url(instance) + f"?lang={switched_to}", HTTP_ACCEPT_LANGUAGE=patient_language)
+    html = page.content.decode()
+    assert html_language(html) == switched_to and page["Content-Language"] == switched_to
+    for label in ("Very poor", "Poor", "Fair", "Very good", "Not at all likely", "Extremely likely", "Submit answers"):
+        assert in_language(switched_to, label) in html, label
+        assert in_language(patient_language, label) not in html, label
+    assert "1 · " + in_language(switched_to, "Very poor") in html
+    assert in_language(switched_to, "Question %(number)s of %(total)s", number=2, total=9) in html
+
+
+@freeze_time(NOW)
+def test_problems_with_the_answers_are_worded_in_the_pages_language(client, invited):
+    instance = invited(survey="opd-visit")
+    page = client.post(url(instance), {"action": "submit", "lang": "en"}, HTTP_ACCEPT_LANGUAGE="ar")
+    html = page.content.decode()
+    assert page.status_code == 400 and html_language(html) == "en"
+    assert "Please answer this question." in html and "يرجى الإجابة" not in html
+
+
+@freeze_time(NOW)
+@pytest.mark.parametrize("language, words", [("ar", "هذا الرابط غير متاح"), ("en", "This link is not available")])
+def test_the_link_not_available_page_has_a_switch_and_is_the_same_for_every_bad_link(
+    client, spent_and_forged_links, language, words
+):
+    answers = {kind: answer(client, f"/s/{value}/?lang={language}") for kind, value in spent_and_forged_links.items()}
+    assert len(set(answers.values())) == 1, {kind: (a[0], len(a[2])) for kind, a in answers.items()}
+    status, headers, body = answers["used"]
+    html = body.decode()
+    assert status == 404 and ("Content-Language", language) in headers
+    assert html_language(html) == language and words in html
+    other = "en" if language == "ar" else "ar"
+    assert f'class="px-switch" href="?lang={other}"' in html
+    for value in spent_and_forged_links.values():
+        assert value not in html
+
+
+@freeze_time(NOW)
+def test_the_link_not_available_page_follows_the_browser_without_a_switch_choice(client, spent_and_forged_links):
+    status, _headers, body = answer_in(client, f"/s/{spent_and_forged_links['used']}/", "en")
+    assert status == 404 and html_language(body.decode()) == "en"
+    assert 'class="px-switch" href="?lang=ar"' in body.decode()
+
+
+def answer_in(client, path, accept_language):
+    response = client.get(path, HTTP_ACCEPT_LANGUAGE=accept_language)
+    return response.status_code, dict(response.items()), response.content
+
+
+@freeze_time(NOW)
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_a_long_survey_shows_the_question_number_and_how_many_are_answered(client, invited, language):
+    instance = invited(survey="opd-visit")
+    html = client.get(url(instance) + f"?lang={language}").content.decode()
+    for number in (1, 3, 9):
+        assert in_language(language, "Question %(number)s of %(total)s", number=number, total=9) in html
+    assert in_language(language, "%(answered)s of %(total)s answered", answered=0, total=9) in html
+    assert '<progress max="9" value="0"' in html
+    # The follow-up shown after a low score has no number of its own.
+    follow_up = html.split('id="question-recommend_why"', 1)[1].split("</div>", 1)[0]
+    assert "px-step" not in follow_up
+    saved = client.post(url(instance), {"action": "save", "lang": language, "q_wait_time": "4"}).content.decode()
+    assert in_language(language, "%(answered)s of %(total)s answered", answered=1, total=9) in saved
+    assert '<progress max="9" value="1"' in saved
+
+
+@freeze_time(NOW)
+def test_a_one_question_survey_shows_no_progress(client, invited):
+    html = client.get(url(invited(survey="nps-only")) + "?lang=en").content.decode()
+    assert "<progress" not in html and "Question 1 of 1" not in html
+
+
+def test_survey_links_use_the_port_make_run_serves_unless_the_address_is_set():
+    """``make run`` passes PORT to every command it runs; the links in the outbox must reach that server."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import django; django.setup(); from django.conf import settings; print(settings.PX360_PUBLIC_BASE_URL)"
+
+    def base_url(**env):
+        environment = {k: v for k, v in os.environ.items() if k not in ("PORT", "PX360_PUBLIC_BASE_URL")}
+        environment.update(DJANGO_SETTINGS_MODULE="px360.settings", PX360_ENV="test", **env)
+        return subprocess.run(
+            [sys.executable, "-c", code], env=environment, capture_output=True, text=True, check=True
+        ).stdout.strip()
+
+    assert base_url() == "http://localhost:8000"
+    assert base_url(PORT="8765") == "http://localhost:8765"
+    assert base_url(PORT="8765", PX360_PUBLIC_BASE_URL="https://px.example.sa/") == "https://px.example.sa"

@@ -1,12 +1,17 @@
 from django.contrib import admin
+from django.contrib.admin import display as admin_display
 from django.utils.translation import gettext_lazy as _
 
 from px360.core.admin.base import PXModelAdmin
+from px360.core.choices import Channel
 
+from ..forms import SurveyPolicyForm
 from ..models import GuardianContact, SurveyPolicy
 
 
 class SurveyPolicyAdmin(PXModelAdmin):
+    # Channels, departments and quiet hours as fields; the same JSON is stored.
+    form = SurveyPolicyForm
     list_display = (
         "hospital",
         "frequency_days",
@@ -16,7 +21,7 @@ class SurveyPolicyAdmin(PXModelAdmin):
         "link_expiry_days",
         "reminder_count",
         "reminder_interval_hours",
-        "channel_order",
+        "channels",
     )
     list_select_related = ("hospital",)
     fieldsets = (
@@ -48,6 +53,11 @@ class SurveyPolicyAdmin(PXModelAdmin):
         ),
         (_("Negative responses"), {"fields": ("negative_rating_max", "negative_nps_max")}),
     )
+
+    @admin_display(description=_("channel order"))
+    def channels(self, obj):
+        labels = dict(Channel.choices)
+        return " → ".join(str(labels.get(channel, channel)) for channel in obj.channel_order or [])
 
 
 class GuardianContactAdmin(PXModelAdmin):

@@ -10,12 +10,15 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter
 from px360.core.access import user_is_global
 from px360.core.admin.base import PXTranslatedModelAdmin
 
+from ..forms import SurveyQuestionForm
 from ..models import SurveyQuestion, SurveyTemplate
 from ..selectors import survey_templates_for
 
 
 class SurveyQuestionInline(TranslationInlineModelAdmin, StackedInline):
     model = SurveyQuestion
+    # The options of a choice question as a table of value, Arabic and English label.
+    form = SurveyQuestionForm
     extra = 0
     ordering_field = "order"
     hide_ordering_field = True

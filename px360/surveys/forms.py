@@ -1,0 +1,261 @@
+"""Admin forms for the survey settings stored as JSON: a coordinator edits them as
+fields (ordered channels, department boxes, an options table) and the same JSON is
+stored, so nothing that reads it changes."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy as _
+from unfold.widgets import (
+    UnfoldAdminCheckboxSelectMultipleWidget,
+    UnfoldAdminSelectWidget,
+    UnfoldAdminTextInputWidget,
+)
+
+from px360.core.choices import Channel
+from px360.organizations.models import Department
+
+from .choices import QuestionType
+from .models import SurveyPolicy, SurveyQuestion
+
+CHOICE_TYPES = (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE)
+OPTION_VALUE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+# --- channel order ---------------------------------------------------------------
+
+
+class ChannelOrderWidget(forms.MultiWidget):
+    """One drop-down per position: first choice, second choice, …"""
+
+    template_name = "surveys/widgets/channel_order.html"
+
+    def __init__(self, attrs=None):
+        choices = [("", _("— not used —")), *Channel.choices]
+        widgets = [UnfoldAdminSelectWidget(choices=choices) for _channel in Channel]
+        super().__init__(widgets, attrs)
+
+    def decompress(self, value):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = []
+        value = list(value) if isinstance(value, list | tuple) else []
+        return (value + [""] * len(self.widgets))[: len(self.widgets)]
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        for position, subwidget in enumerate(context["widget"]["subwidgets"], start=1):
+            subwidget["attrs"]["aria-label"] = _("Channel %(position)d") % {"position": position}
+            subwidget["position"] = position
+        return context
+
+
+class ChannelOrderField(forms.Field):
+    """The channels to try, in order: a list such as ``["whatsapp", "sms"]``."""
+
+    widget = ChannelOrderWidget
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = ChannelOrderWidget().decompress(value)
+        return [str(item).strip() for item in (value or [])]
+
+    def validate(self, value):
+        chosen = [item for item in value if item]
+        if not chosen:
+            raise ValidationError(_("Choose at least the first channel."), code="required")
+        if any(item not in Channel.values for item in chosen):
+            raise ValidationError(_("Choose channels from the list."), code="invalid_choice")
+        if len(set(chosen)) != len(chosen):
+            raise ValidationError(_("Choose each channel only once."), code="duplicate")
+        if value[: len(chosen)] != chosen:
+            raise ValidationError(_("Fill the positions in order, without leaving a gap."), code="gap")
+
+    def clean(self, value):
+        value = self.to_python(value)
+        self.validate(value)
+        return [item for item in value if item]
+
+    def has_changed(self, initial, data):
+        return self.to_python(initial) and [i for i in self.to_python(initial) if i] != [
+            i for i in self.to_python(data) if i
+        ]
+
+
+# --- policy --------------------------------------------------------------------
+
+
+class SurveyPolicyForm(forms.ModelForm):
+    channel_order = ChannelOrderField(
+        label=capfirst(_("channel order")),
+        help_text=_("The channel tried first, then the next when the patient cannot be reached on it."),
+    )
+    excluded_department_codes = forms.MultipleChoiceField(
+        label=capfirst(_("excluded departments")),
+        required=False,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+        help_text=_("Patients of these departments are never surveyed."),
+    )
+
+    class Meta:
+        model = SurveyPolicy
+        # The admin's fieldsets choose the fields shown.
+        fields = ("channel_order", "excluded_department_codes")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        hospital_id = self.instance.hospital_id if self.instance.pk else None
+        departments = Department.objects.order_by("code")
+        if hospital_id:
+            departments = departments.filter(hospital_id=hospital_id)
+        labels: dict[str, str] = {}
+        for department in departments:
+            labels.setdefault(department.code, f"{department.name} ({department.code})")
+        # Codes stored earlier whose department is gone stay choosable, so saving keeps them.
+        for code in self.instance.excluded_department_codes or []:
+            labels.setdefault(code, str(code))
+        self.fields["excluded_department_codes"].choices = sorted(labels.items(), key=lambda item: item[1])
+
+
+# --- question options ------------------------------------------------------------
+
+
+class ChoiceRowsWidget(forms.Widget):
+    """A table of options, one row each: the stored value, the Arabic and the English label.
+
+    Rows are posted as ``<name>_<n>_value``, ``<name>_<n>_ar`` and ``<name>_<n>_en``;
+    a few empty rows are offered for new options.
+    """
+
+    template_name = "surveys/widgets/choice_rows.html"
+    blank_rows = 3
+
+    def format_value(self, value):
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = []
+        return [row for row in value if isinstance(row, dict)] if isinstance(value, list) else []
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        rows = context["widget"]["value"] + [{}] * self.blank_rows
+        inputs = UnfoldAdminTextInputWidget()
+        context["widget"]["rows"] = [
+            {
+                "number": number + 1,
+                "cells": [
+                    inputs.get_context(
+                        f"{name}_{number}_{key}", row.get(key, ""), {"aria-label": label, "dir": direction}
+                    )["widget"]
+                    for key, label, direction in (
+                        ("value", _("Option %(number)d: stored value") % {"number": number + 1}, "ltr"),
+                        ("ar", _("Option %(number)d: Arabic label") % {"number": number + 1}, "rtl"),
+                        ("en", _("Option %(number)d: English label") % {"number": number + 1}, "ltr"),
+                    )
+                ],
+            }
+            for number, row in enumerate(rows)
+        ]
+        context["widget"]["has_options"] = bool(context["widget"]["value"])
+        return context
+
+    def value_from_datadict(self, data, files, name):
+        rows = []
+        number = 0
+        while f"{name}_{number}_value" in data:
+            rows.append({key: (data.get(f"{name}_{number}_{key}") or "").strip() for key in ("value", "ar", "en")})
+            number += 1
+        return rows
+
+    def value_omitted_from_data(self, data, files, name):
+        return f"{name}_0_value" not in data
+
+
+class ChoiceListField(forms.Field):
+    """The options of a choice question: ``[{"value": ..., "ar": ..., "en": ...}, ...]``."""
+
+    widget = ChoiceRowsWidget
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        value = ChoiceRowsWidget().format_value(value)
+        return [row for row in value if any(str(row.get(key) or "").strip() for key in ("value", "ar", "en"))]
+
+    def validate(self, value):
+        errors = []
+        seen = set()
+        for number, row in enumerate(value, start=1):
+            option = str(row.get("value") or "").strip()
+            if not option or not str(row.get("ar") or "").strip() or not str(row.get("en") or "").strip():
+                errors.append(
+                    ValidationError(
+                        _("Option %(number)d needs a stored value, an Arabic label and an English label."),
+                        code="incomplete",
+                        params={"number": number},
+                    )
+                )
+                continue
+            if not OPTION_VALUE.match(option):
+                errors.append(
+                    ValidationError(
+                        _("Option %(number)d: the stored value may use only Latin letters, digits, - and _."),
+                        code="invalid",
+                        params={"number": number},
+                    )
+                )
+            if option in seen:
+                errors.append(
+                    ValidationError(
+                        _("The stored value “%(value)s” is used by two options."),
+                        code="duplicate",
+                        params={"value": option},
+                    )
+                )
+            seen.add(option)
+        if errors:
+            raise ValidationError(errors)
+
+    def clean(self, value):
+        value = self.to_python(value)
+        self.validate(value)
+        return [
+            {"value": str(row["value"]).strip(), "ar": str(row["ar"]).strip(), "en": str(row["en"]).strip()}
+            for row in value
+        ]
+
+    def has_changed(self, initial, data):
+        return self.to_python(initial) != self.to_python(data)
+
+
+class SurveyQuestionForm(forms.ModelForm):
+    choices = ChoiceListField(
+        label=capfirst(_("options")),
+        help_text=_("Only for single- and multiple-choice questions: each option's stored value and its labels."),
+    )
+
+    class Meta:
+        model = SurveyQuestion
+        # The inline's ``fields`` choose the fields shown.
+        fields = ("choices",)
+
+    def clean(self):
+        cleaned = super().clean()
+        kind = cleaned.get("question_type")
+        options = cleaned.get("choices") or []
+        if "choices" in cleaned and kind in CHOICE_TYPES and len(options) < 2:
+            self.add_error("choices", _("A choice question needs at least two options."))
+        elif options and kind and kind not in CHOICE_TYPES:
+            self.add_error("choices", _("Only choice questions have options: remove them or change the type."))
+        return cleaned
