@@ -262,12 +262,10 @@ def _encounter_values(hospital: Hospital, event: HISEvent) -> dict:
             )
         values["department"] = department
     if event.physician_license:
-        physician = Physician.objects.filter(license_number=event.physician_license).first()
+        physician = Physician.objects.filter(hospital=hospital, license_number=event.physician_license).first()
         if physician is None:
-            raise JourneyError(_("Unknown physician licence “%(licence)s”.") % {"licence": event.physician_license})
-        if physician.hospital_id != hospital.pk:
             raise JourneyError(
-                _("Physician “%(licence)s” does not belong to hospital “%(hospital)s”.")
+                _("Unknown physician licence “%(licence)s” in hospital “%(hospital)s”.")
                 % {"licence": event.physician_license, "hospital": hospital.code}
             )
         values["attending_physician"] = physician

@@ -382,7 +382,7 @@ class References:
         self.departments: dict = {}
         self.physicians: dict = {}
 
-    def load(self, department_keys: set, licences: set) -> None:
+    def load(self, department_keys: set, physician_keys: set) -> None:
         missing = {key for key in department_keys if key not in self.departments}
         if missing:
             query = Q()
@@ -395,15 +395,19 @@ class References:
                 self.departments[(hospital_id, code)] = pk
             for key in missing:
                 self.departments.setdefault(key, None)
-        missing = {licence for licence in licences if licence not in self.physicians}
+        missing = {key for key in physician_keys if key not in self.physicians}
         if missing:
-            found = Physician.objects.filter(license_number__in=missing).values_list(
-                "license_number", "pk", "hospital_id"
-            )
-            for licence, pk, hospital_id in found:
-                self.physicians[licence] = (pk, hospital_id)
-            for licence in missing:
-                self.physicians.setdefault(licence, None)
+            query = Q()
+            by_hospital = {}
+            for hospital_id, licence in missing:
+                by_hospital.setdefault(hospital_id, set()).add(licence)
+            for hospital_id, licences in by_hospital.items():
+                query |= Q(hospital_id=hospital_id, license_number__in=licences)
+            found = Physician.objects.filter(query).values_list("pk", "hospital_id", "license_number")
+            for pk, hospital_id, licence in found:
+                self.physicians[(hospital_id, licence)] = pk
+            for key in missing:
+                self.physicians.setdefault(key, None)
 
 
 # --- the check pass --------------------------------------------------------------
@@ -488,14 +492,14 @@ class _Checker:
 
     def _check_chunk(self, chunk: list, keep_rejected_raw: dict) -> None:
         parsed = [(row_number, cells, self._values(cells)) for row_number, cells in chunk]
-        department_keys, licences = set(), set()
+        department_keys, physician_keys = set(), set()
         for _row, _cells, values in parsed:
             hospital_id = self.refs.hospitals.get(str(values["hospital_code"]))
             if hospital_id and values["department_code"]:
                 department_keys.add((hospital_id, str(values["department_code"])))
-            if values["physician_license"]:
-                licences.add(str(values["physician_license"]))
-        self.refs.load(department_keys, licences)
+            if hospital_id and values["physician_license"]:
+                physician_keys.add((hospital_id, str(_text(values["physician_license"]))))
+        self.refs.load(department_keys, physician_keys)
         for row_number, cells, values in parsed:
             if not self._check_row(row_number, values):
                 self.plan.rejected_rows.add(row_number)
@@ -609,19 +613,16 @@ class _Checker:
                 )
 
         physician_id = None
-        licence = _text(values["physician_license"])
+        licence = values["physician_license"]
         if licence:
-            found = self.refs.physicians.get(licence)
-            if found is None:
-                fail("physician_license", _("Unknown physician licence “%(licence)s”.") % {"licence": licence})
-            elif hospital_id and found[1] != hospital_id:
+            licence = str(_text(licence))
+            physician_id = self.refs.physicians.get((hospital_id, licence)) if hospital_id else None
+            if hospital_id and physician_id is None:
                 fail(
                     "physician_license",
-                    _("Physician “%(licence)s” does not belong to hospital “%(hospital)s”.")
+                    _("Unknown physician licence “%(licence)s” in hospital “%(hospital)s”.")
                     % {"licence": licence, "hospital": code},
                 )
-            else:
-                physician_id = found[0]
 
         admitted_at = discharged_at = None
         try:

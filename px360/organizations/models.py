@@ -109,7 +109,10 @@ class Department(SoftDeleteModel):
 class Physician(SoftDeleteModel):
     """A licensed physician, rated by patients and named in feedback."""
 
-    license_number = models.CharField(_("licence number"), max_length=30, unique=True)
+    # A licence is national, but each hospital keeps its own physician record:
+    # unique per hospital, so one hospital's records neither block nor reveal
+    # another's (imports and HIS events look physicians up within the hospital).
+    license_number = models.CharField(_("licence number"), max_length=30)
     name = models.CharField(_("name"), max_length=200)
     specialty = models.CharField(_("specialty"), max_length=200, blank=True)
     hospital = models.ForeignKey(
@@ -139,6 +142,13 @@ class Physician(SoftDeleteModel):
         verbose_name = _("physician")
         verbose_name_plural = _("physicians")
         ordering = ["license_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["hospital", "license_number"],
+                name="organizations_physician_licence_per_hospital",
+                violation_error_message=_("This hospital already has a physician with this licence number."),
+            )
+        ]
         permissions = [
             ("import_physician", _("Can import physicians")),
             ("export_physician", _("Can export physicians")),

@@ -50,7 +50,7 @@ class PhysicianResource(PXResource):
 
     class Meta:
         model = Physician
-        import_id_fields = ("license_number",)
+        import_id_fields = ("hospital", "license_number")
         fields = ("license_number", "name_ar", "name_en", "specialty_ar", "specialty_en", "hospital", "is_active")
         skip_unchanged = True
         # Run Model.clean (parent in the same hospital, no cycles, phone format)

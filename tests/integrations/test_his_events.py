@@ -71,3 +71,15 @@ def test_a12_cancels_the_transfer_and_only_the_transfer(send):
     assert transfer.event_type == "A12" and transfer.completed_at is None
     encounter.refresh_from_db()
     assert encounter.status == EncounterStatus.ACTIVE
+
+
+def test_a_physician_of_another_hospital_is_neither_attached_nor_named(send, hospital_a, hospital_b):
+    """Licences are looked up within the message's hospital, like an unknown licence."""
+    PhysicianFactory(hospital=hospital_b, license_number="LIC0000B")
+    assert send(adt("A04", control_id="REG-B", attending="LIC0000B"), hl7=True).status_code == 202
+    assert send(adt("A04", control_id="REG-X", visit="V1002", attending="LIC0000X"), hl7=True).status_code == 202
+
+    other, unknown = InboundEvent.objects.get(message_id="REG-B"), InboundEvent.objects.get(message_id="REG-X")
+    assert other.status == unknown.status == EventStatus.FAILED
+    assert other.error.replace("LIC0000B", "X") == unknown.error.replace("LIC0000X", "X")
+    assert not Encounter.objects.filter(attending_physician__hospital=hospital_b).exists()

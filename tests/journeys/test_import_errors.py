@@ -7,6 +7,7 @@ from px360.journeys.models import Encounter
 from px360.journeys.services import encounter_import
 from px360.organizations.models import Patient
 
+from ..factories import PhysicianFactory
 from .conftest import csv_bytes, row, upload
 
 pytestmark = pytest.mark.django_db
@@ -81,3 +82,15 @@ def test_a_file_without_the_header_row_fails_with_a_reason(importer, media):
     job = encounter_import(file=upload(b"a,b,c\n1,2,3\n"), user=importer)
     assert job.status == JobStatus.FAILED
     assert "hospital_code" in job.failure_reason
+
+
+def test_a_physician_of_another_hospital_reads_exactly_like_an_unknown_licence(importer, media, hospital_b):
+    """Licences are looked up within the row's hospital: another hospital's record is neither used nor named."""
+    PhysicianFactory(hospital=hospital_b, license_number="JEDLIC1")
+    other = encounter_import(file=upload(csv_bytes([row(physician_license="JEDLIC1")])), user=importer)
+    unknown = encounter_import(file=upload(csv_bytes([row(physician_license="NOPE")])), user=importer)
+    assert [(r, c, reason.replace("JEDLIC1", "X")) for r, c, reason in other.errors] == [
+        (r, c, reason.replace("NOPE", "X")) for r, c, reason in unknown.errors
+    ]
+    assert problems(other) == [(2, "physician_license")]
+    assert not Encounter.objects.exists()

@@ -119,16 +119,18 @@ def test_a_physician_of_another_hospital_is_not_moved_renamed_or_shown(client, h
     rows = [["license_number", "name_ar", "name_en", "hospital_code"], ["JEDLIC1", "منقول", "Moved", "HA"]]
 
     preview = import_preview(client, Physician, rows)
+    unknown = import_preview(client, Physician, [rows[0], ["NEWLIC1", "منقول", "Moved", "HA"]])
 
-    html = preview.content.decode()
-    assert MARK not in html
-    assert "confirm_form" not in preview.context
-    # The licence is unique across the group: it cannot be created again, and
-    # the refusal names no hospital and shows nothing of the stored physician.
-    ((_number, errors),) = preview_errors(preview)
-    assert list(errors) == ["license_number"]
+    # Licences are unique per hospital: the Jeddah licence reads exactly like
+    # an unknown one (a new Riyadh record), and nothing of Jeddah's is shown.
+    assert MARK not in preview.content.decode()
+    assert preview_errors(preview) == preview_errors(unknown) == []
+    assert "confirm_form" in preview.context
+    import_confirm(client, Physician, preview)
     physician.refresh_from_db()
     assert (physician.hospital, physician.name_en) == (jeddah[Hospital], f"{MARK} Dr")
+    riyadh = Physician.objects.get(hospital=hospital_a, license_number="JEDLIC1")
+    assert riyadh.name_en == "Moved"
 
 
 def test_a_row_for_another_hospital_is_refused_like_an_unknown_hospital(client, hospital_admin_a, jeddah):
@@ -180,10 +182,32 @@ def test_a_record_that_leaves_the_scope_before_confirming_is_not_written(client,
 
     import_confirm(client, Physician, preview)
 
+    # The moved record is out of scope: untouched, and its key now reads as a new Riyadh licence.
     mine.refresh_from_db()
     assert (mine.hospital, mine.name_en) == (jeddah[Hospital], "Old")
+    assert Physician.objects.get(hospital=hospital_a, license_number="RUHLIC1").name_en == "New"
+
+
+def test_a_file_that_turned_bad_before_confirming_writes_nothing(client, coordinator, hospital_a):
+    patient = PatientFactory(hospital=hospital_a, mrn="P1", name_en="Old")
+    client.force_login(coordinator)
+    rows = [
+        PATIENT_HEADER,
+        ["HA", "P1", mask_national_id(patient.national_id), "س", "New"],
+        ["HA", "P2", valid_national_id(2468), "ص", "Second"],
+    ]
+    preview = import_preview(client, Patient, rows)
+    assert not preview_errors(preview)
+    # The national ID is corrected in the admin between the preview and the
+    # confirmation: the file's masked value no longer stands for the stored one.
+    Patient.objects.filter(pk=patient.pk).update(national_id=valid_national_id(1357))
+
+    import_confirm(client, Patient, preview)
+
+    patient.refresh_from_db()
+    assert patient.name_en == "Old"
     # All or nothing: the file's other row is not saved either.
-    assert not Physician.objects.filter(license_number="RUHLIC2").exists()
+    assert not Patient.objects.filter(mrn="P2").exists()
 
 
 def test_a_hospital_admin_cannot_move_own_records_to_another_hospital(client, hospital_admin_a, hospital_a, jeddah):
