@@ -87,11 +87,16 @@ USER 10001:10001
 
 EXPOSE 8000
 
-# /health/ is 200 only when the database answers and the job cluster has beaten
-# recently; it is exempt from the SSL redirect. The Host header is the first
+# /health/ is 200 when the database answers and the job cluster has beaten
+# recently (or, for two minutes after the web process starts, has not beaten
+# yet: "starting"); it is exempt from the SSL redirect. The Host header is the first
 # entry of ALLOWED_HOSTS, or Django would answer 400 (DisallowedHost).
 HEALTHCHECK --interval=30s --timeout=5s --start-period=90s --retries=3 \
     CMD ["python", "-c", "import os, urllib.request as r; hosts = [h.strip().lstrip('.') for h in os.environ.get('ALLOWED_HOSTS', '').split(',') if h.strip() not in ('', '*')]; r.urlopen(r.Request('http://127.0.0.1:%s/health/' % os.environ.get('PORT', '8000'), headers={'Host': (hosts or ['localhost'])[0]}), timeout=4)"]
+
+# gunicorn (web) and the job cluster (qcluster) both stop gracefully on SIGTERM;
+# the entry point execs them, so the signal reaches them and not a shell.
+STOPSIGNAL SIGTERM
 
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
 # `web`: wait for the database, migrate, create_default_roles, setup_schedules,

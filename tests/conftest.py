@@ -20,6 +20,20 @@ def _sync_jobs(settings):
     Conf.SYNC = previous
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Each test starts in the default language (Arabic).
+
+    LocaleMiddleware activates the language of every request the test client
+    makes and nothing deactivates it, so after a request to /en/... the next
+    test on the thread would reverse /en/ URLs and read English messages.
+    """
+    yield
+    from django.utils import translation
+
+    translation.deactivate()
+
+
 @pytest.fixture
 def roles(db):
     return {role.code: role for role in create_default_roles()}
