@@ -27,7 +27,7 @@ class SurveyTemplate(SoftDeleteModel):
 
     Group-wide templates (no hospital) come from the instrument library; a
     hospital may add its own. Hospital users read the group-wide ones
-    (see ``selectors.survey_templates_for``) but only PX Admins change them.
+    (``group_rows`` in the access policy) but only PX Admins change them.
     """
 
     code = models.SlugField(_("code"), max_length=60, unique=True)
@@ -46,7 +46,7 @@ class SurveyTemplate(SoftDeleteModel):
     thank_you = models.TextField(_("thank-you text"), blank=True, help_text=_("Shown after the patient submits."))
     is_active = models.BooleanField(_("active"), default=True)
 
-    px_access = ModelAccess(hospital="hospital", reference=True)
+    px_access = ModelAccess(hospital="hospital", reference=True, group_rows=True)
 
     class Meta:
         verbose_name = _("survey template")

@@ -4,29 +4,12 @@ from __future__ import annotations
 
 from django.db.models import Count, Exists, OuterRef, Q
 
-from px360.core.access import restrict, user_is_global
+from px360.core.access import restrict
 from px360.notifications.choices import NotificationStatus
 from px360.notifications.models import Notification
 
 from .choices import SurveyStatus
-from .models import SurveyInstance, SurveyResponse, SurveyTemplate
-
-
-def survey_templates_for(user, action: str = "view"):
-    """Templates ``user`` may ``action``.
-
-    Group-wide instruments (no hospital) are shared: anyone who may view
-    templates reads them, but only a group-wide user (PX Admin) changes or
-    deletes them. Hospital templates follow the access policy.
-    """
-    queryset = SurveyTemplate.objects.all()
-    scoped = restrict(queryset, user, action)
-    if action != "view" or user_is_global(user):
-        return scoped
-    perms = ("surveys.view_surveytemplate", "surveys.change_surveytemplate")
-    if not any(user.has_perm(perm) for perm in perms):
-        return scoped
-    return queryset.filter(Q(pk__in=scoped.values("pk")) | Q(hospital__isnull=True))
+from .models import SurveyInstance, SurveyResponse
 
 
 def survey_instances_for(user):

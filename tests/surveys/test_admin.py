@@ -7,7 +7,7 @@ from freezegun import freeze_time
 from px360.accounts.roles import RoleCode
 from px360.notifications.models import Notification
 from px360.notifications.tasks import send_due
-from px360.surveys.models import SurveyInstance, SurveyResponse
+from px360.surveys.models import SurveyInstance, SurveyResponse, SurveyTemplate
 from px360.surveys.services import survey_link_value, survey_schedule_for_stage, surveys_dispatch_due
 
 from ..factories import PatientFactory
@@ -148,3 +148,25 @@ def test_the_template_page_with_its_question_inline_renders(client, library, sup
     page = client.get(reverse("admin:surveys_surveytemplate_change", args=[library["opd-visit"].pk]))
     assert page.status_code == 200
     assert "doctor_explained" in page.content.decode()
+
+
+def test_a_coordinator_cannot_create_a_group_wide_instrument(client, make_user, hospital_a):
+    client.force_login(make_user(RoleCode.PX_COORDINATOR, hospital=hospital_a))
+    url = "/en/admin/surveys/surveytemplate/add/"
+    page = client.get(url)
+    form = page.context["adminform"].form
+    assert form.fields["hospital"].required
+    kind = form.fields["kind"].choices[1][0]
+    data = {"code": "own-survey", "name_ar": "استبيان", "name_en": "Survey", "kind": kind, "is_active": "on"}
+    for inline in page.context["inline_admin_formsets"]:
+        management = inline.formset.management_form
+        data.update({f"{management.prefix}-{name}": value for name, value in management.initial.items()})
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert "Choose your hospital: only a PX Admin manages group-wide surveys." in response.content.decode()
+    assert not SurveyTemplate.objects.filter(code="own-survey").exists()
+    # The same form with their own hospital is saved.
+    assert client.post(url, {**data, "hospital": str(hospital_a.pk)}).status_code == 302
+    assert SurveyTemplate.objects.get(code="own-survey").hospital == hospital_a

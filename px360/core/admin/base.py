@@ -30,7 +30,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
-from px360.core.access import can_access, granted_pks, restrict, user_is_global
+from px360.core.access import can_access, granted_pks, model_access, restrict, user_is_global
 from px360.core.admin.lookups import ChangelistGuardMixin
 from px360.core.masking import MaskedHistoryContextHelper
 from px360.core.models import AuditAction
@@ -128,7 +128,15 @@ class PXModelAdmin(ChangelistGuardMixin, ReinforcedGuardedModelAdminMixin, Simpl
     Changelist URLs filter and sort only by what the changelist declares, and
     its related filters offer and name only rows in the user's scope
     (:mod:`px360.core.admin.lookups`).
+
+    Models with group-wide rows (``ModelAccess(group_rows=True)``: no hospital
+    means every hospital's) are read by everyone in scope, but only a global
+    user leaves the hospital empty; the access policy already keeps such rows
+    out of everyone else's change and delete.
     """
+
+    #: The form error when a hospital user leaves a group-wide row's hospital empty.
+    group_wide_error = _("Choose your hospital: only a PX Admin manages records shared by the whole group.")
 
     list_per_page = 50
     list_max_show_all = 200
@@ -218,6 +226,16 @@ class PXModelAdmin(ChangelistGuardMixin, ReinforcedGuardedModelAdminMixin, Simpl
 
     def has_module_permission(self, request):
         return super().has_module_permission(request) or self._any_grant(request, "view")
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        rules = model_access(self.model)
+        field = form.base_fields.get(rules.hospital) if rules is not None and rules.group_rows else None
+        if field is not None and not user_is_global(request.user):
+            field.required = True
+            field.help_text = ""
+            field.error_messages["required"] = self.group_wide_error
+        return form
 
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)

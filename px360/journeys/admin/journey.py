@@ -8,7 +8,6 @@ from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdo
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
-from px360.core.access import user_is_global
 from px360.core.admin.base import PXModelAdmin, PXTranslatedModelAdmin
 
 from ..journey_models import (
@@ -43,20 +42,6 @@ class StageTemplateInline(TabularInline):
     hide_ordering_field = True
 
 
-class JourneyTemplateForm(forms.ModelForm):
-    """A template without a hospital applies to every hospital of the group: only a PX Admin sets one."""
-
-    request = None
-
-    def clean_hospital(self):
-        hospital = self.cleaned_data.get("hospital")
-        if hospital is None and self.request is not None and not user_is_global(self.request.user):
-            raise forms.ValidationError(
-                _("Choose your hospital: only a PX Admin manages group-wide journey templates.")
-            )
-        return hospital
-
-
 @admin.register(JourneyTemplate)
 class JourneyTemplateAdmin(PXTranslatedModelAdmin):
     """Journey templates, as survey templates: hospitals manage their own, PX Admins the group's.
@@ -66,7 +51,7 @@ class JourneyTemplateAdmin(PXTranslatedModelAdmin):
     else its page is read-only (the access policy gives them view, not change).
     """
 
-    form = JourneyTemplateForm
+    group_wide_error = _("Choose your hospital: only a PX Admin manages group-wide journey templates.")
     list_display = ("name", "journey_type", "hospital_or_group", "is_active", "stage_count")
     list_filter = (("journey_type", ChoicesDropdownFilter), ("hospital", AutocompleteSelectFilter), "is_active")
     list_select_related = ("hospital",)
@@ -74,26 +59,6 @@ class JourneyTemplateAdmin(PXTranslatedModelAdmin):
     autocomplete_fields = ("hospital",)
     fields = ("journey_type", "hospital", "name", "is_active")
     inlines = [StageTemplateInline]
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
-
-    def _group_wide_for_outsider(self, request, obj) -> bool:
-        return obj is not None and obj.hospital_id is None and not user_is_global(request.user)
-
-    def has_change_permission(self, request, obj=None):
-        obj = self._as_object(request, obj)
-        if self._group_wide_for_outsider(request, obj):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        obj = self._as_object(request, obj)
-        if self._group_wide_for_outsider(request, obj):
-            return False
-        return super().has_delete_permission(request, obj)
 
     def get_queryset(self, request):
         from django.db.models import Count

@@ -1,4 +1,3 @@
-from django import forms
 from django.contrib import admin
 from django.contrib.admin import display as admin_display
 from django.db.models import Count, Max
@@ -7,12 +6,10 @@ from modeltranslation.admin import TranslationInlineModelAdmin
 from unfold.admin import StackedInline
 from unfold.contrib.filters.admin import ChoicesDropdownFilter
 
-from px360.core.access import user_is_global
 from px360.core.admin.base import PXTranslatedModelAdmin
 
 from ..forms import SurveyQuestionForm
 from ..models import SurveyQuestion, SurveyTemplate
-from ..selectors import survey_templates_for
 
 
 class SurveyQuestionInline(TranslationInlineModelAdmin, StackedInline):
@@ -48,18 +45,8 @@ class SurveyQuestionInline(TranslationInlineModelAdmin, StackedInline):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
-class SurveyTemplateForm(forms.ModelForm):
-    request = None
-
-    def clean_hospital(self):
-        hospital = self.cleaned_data.get("hospital")
-        if hospital is None and self.request is not None and not user_is_global(self.request.user):
-            raise forms.ValidationError(_("Choose your hospital: only a PX Admin manages group-wide surveys."))
-        return hospital
-
-
 class SurveyTemplateAdmin(PXTranslatedModelAdmin):
-    form = SurveyTemplateForm
+    group_wide_error = _("Choose your hospital: only a PX Admin manages group-wide surveys.")
     inlines = [SurveyQuestionInline]
     list_display = ("code", "name", "kind", "hospital", "is_active", "question_count", "current_version")
     list_filter = (("kind", ChoicesDropdownFilter), "is_active")
@@ -70,36 +57,9 @@ class SurveyTemplateAdmin(PXTranslatedModelAdmin):
         (_("Texts"), {"fields": ("intro", "thank_you")}),
     )
 
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change=change, **kwargs)
-        form.request = request
-        return form
-
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
-        if not user_is_global(request.user):
-            # Group-wide instruments are readable by every hospital (see the selector).
-            visible = survey_templates_for(request.user, "view").values("pk")
-            queryset = self.model.objects.filter(pk__in=visible).order_by(*(self.get_ordering(request) or ["code"]))
         return queryset.annotate(_question_count=Count("questions", distinct=True), _version=Max("versions__number"))
-
-    def _group_wide_for_outsider(self, request, obj) -> bool:
-        return obj is not None and obj.hospital_id is None and not user_is_global(request.user)
-
-    def has_view_permission(self, request, obj=None):
-        if self._group_wide_for_outsider(request, obj):
-            return super().has_view_permission(request, None)
-        return super().has_view_permission(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        if self._group_wide_for_outsider(request, obj):
-            return False
-        return super().has_change_permission(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        if self._group_wide_for_outsider(request, obj):
-            return False
-        return super().has_delete_permission(request, obj)
 
     @admin_display(description=_("questions"))
     def question_count(self, obj):
