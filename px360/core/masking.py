@@ -14,6 +14,8 @@ refuses URL filters and ordering on it, so it cannot be probed one bit at a time
 
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models.constants import LOOKUP_SEP
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 # Hospital Admin and above see full national IDs.
@@ -50,6 +52,21 @@ def national_id_for(user, value: str | None) -> str:
 def masked_fields(model) -> tuple[str, ...]:
     """The model's fields shown masked to viewers below the full-identifier level."""
     return tuple(getattr(model, "px_masked_fields", ()))
+
+
+def path_touches_masked(model, path: str) -> bool:
+    """Whether an ORM path (``patient__national_id`` or ``national_id__startswith``) reads a masked field."""
+    for part in path.split(LOOKUP_SEP):
+        try:
+            field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            return False
+        if field.name in masked_fields(model):
+            return True
+        if not field.is_relation or field.related_model is None:
+            return False
+        model = field.related_model
+    return False
 
 
 class MaskedHistoryContextHelper(HistoricalRecordContextHelper):

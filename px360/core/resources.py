@@ -43,12 +43,12 @@ from django.utils.translation import gettext as _
 from import_export import resources, widgets
 from import_export.resources import Diff
 
-from px360.core.access import ScopeKind, hospital_ids_for, model_access, restrict, scope_for
+from px360.core.access import ScopeKind, can_access, hospital_ids_for, model_access, restrict, scope_for
 from px360.core.masking import (
     is_masked_value,
     mask_national_id,
-    masked_fields,
     national_id_for,
+    path_touches_masked,
     sees_full_identifiers,
 )
 
@@ -149,7 +149,7 @@ class PXResource(resources.ModelResource):
                         "so imports resolve related records within the importer's scope."
                     )
                 widget.px_user = user
-            if _is_masked_attribute(self._meta.model, field.attribute):
+            if field.attribute and path_touches_masked(self._meta.model, field.attribute):
                 self._masked_fields.append(field)
         self._hospital_before = None
 
@@ -168,7 +168,7 @@ class PXResource(resources.ModelResource):
     # --- masking -----------------------------------------------------------------
 
     def _masks(self, field) -> bool:
-        return not self.sees_full_identifiers and any(field is masked for masked in self._masked_fields)
+        return not self.sees_full_identifiers and field in self._masked_fields
 
     def export_field(self, field, instance, **kwargs):
         value = super().export_field(field, instance, **kwargs)
@@ -228,7 +228,7 @@ class PXResource(resources.ModelResource):
             field.attribute
             and field.column_name in row
             and not instance._state.adding
-            and field.attribute in masked_fields(self._meta.model)
+            and field in self._masked_fields
             and self._keeps_masked_value(field, instance, row[field.column_name])
         ):
             return
@@ -319,8 +319,7 @@ class PXResource(resources.ModelResource):
         # undoes a row that falls outside it.
         with transaction.atomic():
             super().do_instance_save(instance, is_create)
-            manager = getattr(type(instance), "all_objects", None) or type(instance)._default_manager
-            if not restrict(manager.filter(pk=instance.pk), self.user, "change").exists():
+            if not can_access(self.user, instance, "change"):
                 raise ValidationError({NON_FIELD_ERRORS: [_("You cannot import this record.")]})
 
     def _checked_in_memory(self) -> bool:
@@ -344,18 +343,3 @@ def _value_at(instance, path: str):
         return obj.pk
     field = obj._meta.get_field(last)
     return getattr(obj, field.attname, None)
-
-
-def _is_masked_attribute(model, attribute: str | None) -> bool:
-    """Whether ``attribute`` (a field path such as ``patient__national_id``) ends on a masked field."""
-    if not attribute:
-        return False
-    *relations, name = attribute.split("__")
-    for relation in relations:
-        try:
-            model = model._meta.get_field(relation).related_model
-        except Exception:  # a path through a property: not a model field
-            return False
-        if model is None:
-            return False
-    return name in masked_fields(model)

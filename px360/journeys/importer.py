@@ -57,7 +57,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from px360.core.access import hospital_ids_for
-from px360.core.resources import neutralise_formula
+from px360.core.masking import is_masked_value, masked_fields, sees_full_identifiers
+from px360.core.resources import neutralise_formula, restore_formula
 from px360.core.validators import national_id_is_valid, normalize_phone
 from px360.organizations.models import Department, Hospital, Patient, Physician
 from px360.organizations.search import name_search_value
@@ -159,19 +160,13 @@ class Plan:
 # --- reading -------------------------------------------------------------------
 
 
-def _strip_neutraliser(value: str) -> str:
-    # Our own exports and rejected-rows files prefix formula-like cells with an
-    # apostrophe; a file edited and uploaded again gets its values back.
-    if len(value) > 1 and value[0] == "'" and value[1] in "=+-@\t\r":
-        return value[1:]
-    return value
-
-
 def _cell(value):
     if value is None:
         return ""
     if isinstance(value, str):
-        return _strip_neutraliser(value.strip())
+        # Our own exports and rejected-rows files guard formula-like cells; a
+        # file edited and uploaded again gets its values back.
+        return restore_formula(value.strip())
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, float) and value.is_integer():
@@ -549,6 +544,9 @@ class _Checker:
             fail("patient_mrn", _("The MRN is longer than 30 characters."))
 
         national_id = _ascii_digits(_text(values["patient_national_id"]))
+        if is_masked_value(national_id):
+            # A masked ID (as this system exports it) means "as stored".
+            national_id = ""
         if national_id and not national_id_is_valid(national_id):
             fail(
                 "patient_national_id",
@@ -705,6 +703,7 @@ class _Checker:
         rejected_rows = plan.rejected_rows
         counts = {"new": 0, "updated": 0, "unchanged": plan.counts.get("duplicates", 0)}
         counts["rejected"] = len(rejected_rows)
+        read_only = read_only_patient_fields(self.user)
         sample = []
         for start in range(0, len(plan.encounters), CHUNK_ROWS):
             chunk = plan.encounters[start : start + CHUNK_ROWS]
@@ -733,7 +732,7 @@ class _Checker:
                 stored = existing.get(key)
                 if stored is None:
                     patient_counts["new"] += 1
-                elif _patient_changes(stored, plan.patients[key]):
+                elif _patient_changes(stored, plan.patients[key], read_only):
                     patient_counts["updated"] += 1
                 else:
                     patient_counts["unchanged"] += 1
@@ -835,11 +834,19 @@ def _encounter_changes_preview(row, stored) -> dict:
     return changes
 
 
-def _patient_changes(stored: Patient, values: tuple) -> list[str]:
+def read_only_patient_fields(user) -> tuple[str, ...]:
+    """Patient fields whose cells fill a new patient but never change a stored one for ``user``.
+
+    Masked fields are read-only to whom they are masked, in imports as on screen.
+    """
+    return () if sees_full_identifiers(user) else masked_fields(Patient)
+
+
+def _patient_changes(stored: Patient, values: tuple, read_only: tuple = ()) -> list[str]:
     changed = []
     for name, value in zip(PATIENT_FIELDS, values, strict=True):
         # An empty cell never erases what is stored.
-        if value in ("", None):
+        if value in ("", None) or name in read_only:
             continue
         if getattr(stored, name) != value:
             changed.append(name)
@@ -1017,7 +1024,8 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
         p["name_search"],
         p["updated_at"],
     )
-    p_fields = [(position, p[name]) for position, name in enumerate(PATIENT_FIELDS)]
+    read_only = read_only_patient_fields(user)
+    p_fields = [(position, p[name]) for position, name in enumerate(PATIENT_FIELDS) if name not in read_only]
     e = encounters.table.index
     e_compare = [
         e[name]

@@ -9,9 +9,12 @@ import re
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.contrib.messages import get_messages
+from django.utils import translation
 
 from px360.accounts.roles import RoleCode
 from px360.core.masking import mask_national_id
+from px360.core.models import AuditAction, AuditEvent
 from px360.core.resources import neutralise_formula, restore_formula
 from px360.organizations.models import Department, Hospital, Patient, Physician
 
@@ -202,8 +205,16 @@ def test_a_file_that_turned_bad_before_confirming_writes_nothing(client, coordin
     # confirmation: the file's masked value no longer stands for the stored one.
     Patient.objects.filter(pk=patient.pk).update(national_id=valid_national_id(1357))
 
-    import_confirm(client, Patient, preview)
+    response = import_confirm(client, Patient, preview)
 
+    notices = [str(message) for message in get_messages(response.wsgi_request)]
+    with translation.override("ar"):  # the admin's default language
+        expected = translation.gettext(
+            "Nothing was imported: some rows are no longer valid. Upload the file again to see why."
+        )
+    assert notices == [expected]
+    event = AuditEvent.objects.filter(action=AuditAction.IMPORT).get()
+    assert (event.row_count, event.details["saved"]) == (0, False)
     patient.refresh_from_db()
     assert patient.name_en == "Old"
     # All or nothing: the file's other row is not saved either.

@@ -77,12 +77,13 @@ class PXImportExportMixin(ImportExportMixin):
 
     def process_result(self, result, request):
         response = super().process_result(result, request)
-        totals = dict(result.totals.items())
+        # A confirm whose re-check refused a row rolled the whole file back.
+        saved = not (result.has_errors() or result.has_validation_errors())
         audit_record(
             action=AuditAction.IMPORT,
             request=request,
             model=self.model,
-            row_count=result.total_rows,
-            details={"totals": totals},
+            row_count=result.total_rows if saved else 0,
+            details={"totals": dict(result.totals.items()), "saved": saved},
         )
         return response

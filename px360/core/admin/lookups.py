@@ -40,7 +40,7 @@ from django.db.models import F
 from django.db.models.constants import LOOKUP_SEP
 
 from px360.core.admin.filters import filter_field_path, scoped_list_filter
-from px360.core.masking import masked_fields, sees_full_identifiers
+from px360.core.masking import path_touches_masked, sees_full_identifiers
 
 # Parameters that select nothing themselves and that Django's changelist does
 # not already set aside (it ignores q, o, p, e, all, _popup, _to_field, _facets).
@@ -51,21 +51,6 @@ PLUMBING_PARAMETERS = ("_changelist_filters",)
 _RANGE_SUFFIXES = ("from", "to", "from_0", "from_1", "to_0", "to_1")
 
 _ORDER_ITEM = re.compile(r"-?(\d+)")
-
-
-def path_touches_masked(model, path: str) -> bool:
-    """Whether an ORM path (``patient__national_id__startswith``) reads a masked field."""
-    for part in path.split(LOOKUP_SEP):
-        try:
-            field = model._meta.get_field(part)
-        except FieldDoesNotExist:
-            return False
-        if field.name in masked_fields(model):
-            return True
-        if not field.is_relation or field.related_model is None:
-            return False
-        model = field.related_model
-    return False
 
 
 def _order_paths(order_field) -> list[str]:

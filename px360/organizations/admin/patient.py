@@ -7,7 +7,7 @@ from unfold.paginator import InfinitePaginator
 from px360.core.access import hospital_ids_for
 from px360.core.admin.base import PXModelAdmin
 from px360.core.admin.importexport import PXImportExportMixin
-from px360.core.masking import mask_national_id, masked_fields, national_id_for, sees_full_identifiers
+from px360.core.masking import mask_national_id, national_id_for, sees_full_identifiers
 from px360.core.services import audit_search, looks_like_national_id
 from px360.organizations.models import Hospital, Patient
 from px360.organizations.resources import PatientResource
@@ -66,16 +66,6 @@ class PatientAdmin(PXImportExportMixin, PXModelAdmin):
         if obj is not None and not sees_full_identifiers(request.user):
             fields.append("masked_national_id")
         return fields
-
-    def save_model(self, request, obj, form, change):
-        if change and not sees_full_identifiers(request.user):
-            # The form leaves the field out for these viewers, but the history
-            # page's "revert" saves a whole older version: keep what is stored.
-            names = masked_fields(Patient)
-            stored = Patient.all_objects.filter(pk=obj.pk).values(*names).first() or {}
-            for name, value in stored.items():
-                setattr(obj, name, value)
-        super().save_model(request, obj, form, change)
 
     def get_fieldsets(self, request, obj=None):
         fieldsets = super().get_fieldsets(request, obj)
