@@ -7,11 +7,23 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from px360.core.models import AuditAction
-from px360.core.services import audit_record
+from px360.core.services import audit_record, hash_sensitive
 
 from .models import Role, User
 from .roles import ROLES, permissions_for
 from .selectors import can_manage_user
+
+
+def username_for_audit(username: str) -> str:
+    """A typed username as the audit log may keep it.
+
+    What people type in the username box is sometimes their password: the
+    audit keeps it only when it names an account, and a keyed hash otherwise.
+    """
+    username = str(username or "")[:150]
+    if not username or User.objects.filter(username=username).exists():
+        return username
+    return hash_sensitive(username)
 
 
 @transaction.atomic

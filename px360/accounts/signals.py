@@ -10,6 +10,7 @@ from px360.core.models import AuditAction
 from px360.core.services import audit_record
 
 from .middleware import SESSION_LANGUAGE, SESSION_LAST_SEEN, SESSION_STARTED
+from .services import username_for_audit
 
 
 @receiver(user_logged_in, dispatch_uid="px360_audit_login")
@@ -39,5 +40,5 @@ def audit_logout(sender, request, user, **kwargs):
 @receiver(user_login_failed, dispatch_uid="px360_audit_login_failed")
 def audit_login_failed(sender, credentials, request=None, **kwargs):
     # Never store the password django passes along in ``credentials``.
-    username = str(credentials.get("username", ""))[:150]
+    username = username_for_audit(credentials.get("username", ""))
     audit_record(action=AuditAction.LOGIN_FAILED, request=request, username=username)

@@ -1,8 +1,9 @@
 """Keep credentials and patient data out of the logs.
 
-Two things reach the logs that must not: survey links (``/s/<token>/`` is the
-patient's key to their survey, and opt-out) and admin query strings (a search
-for a national ID puts it in ``?q=``; filters carry MRNs and phone numbers).
+Three things reach the logs that must not: survey links (``/s/<token>/`` is
+the patient's key to their survey, and opt-out), admin query strings (a search
+for a national ID puts it in ``?q=``; filters carry MRNs and phone numbers) and
+the details of database errors (PostgreSQL quotes the failing row or key).
 Every log line PX360 writes goes through :class:`RedactFilter`, installed on
 the handlers in ``settings.LOGGING`` (Django's request log, runserver's access
 log, the app's own loggers); gunicorn's access and error logs go through
@@ -28,8 +29,16 @@ _SURVEY_LINK = re.compile(r"/s/(?!hooks/)[^/\s?#\"'<>]+")
 _SENSITIVE_QUERY = re.compile(r"(?P<path>/(?:admin|s)/[^\s?#\"'<>]*)\?[^\s#\"'<>]+")
 
 
+# PostgreSQL's error details quote the row or key that failed ("Key (hospital_id,
+# mrn)=(…, M123) already exists", "Failing row contains (…)", a COPY line's
+# values): patient data in any traceback of a failed write.
+_DATABASE_DETAIL = re.compile(r"^(?P<label>\s*(?:DETAIL|CONTEXT):).*$", re.MULTILINE)
+
+
 def redact(text: str) -> str:
-    """``text`` with survey tokens and admin/survey query strings replaced by ``[redacted]``."""
+    """``text`` with survey tokens, admin/survey query strings and database error details redacted."""
+    if "DETAIL:" in text or "CONTEXT:" in text:
+        text = _DATABASE_DETAIL.sub(rf"\g<label> {REDACTED}", text)
     if "/s/" not in text and "/admin/" not in text:
         return text
     text = _SURVEY_LINK.sub(f"/s/{REDACTED}", text)

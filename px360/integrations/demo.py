@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from px360.core.demo import demo_clock, demo_moment
 from px360.organizations.models import Hospital, Patient, Physician
 
 from .models import IntegrationSource
@@ -21,23 +20,22 @@ def load_demo_his_messages(*, password=None):
     applied, and an A03 discharging an encounter the HIS never registered, which fails
     with the reason an analyst reads. Loaded once per hospital: an existing source
     means its messages exist."""
-    with demo_clock(demo_moment()):
-        for hospital in Hospital.objects.filter(code__in=DEMO_HOSPITALS).order_by("code"):
-            source, created = IntegrationSource.objects.get_or_create(
-                code=f"demo-his-{hospital.code.lower()}", defaults={"name": f"HIS {hospital.name_en}"}
+    for hospital in Hospital.objects.filter(code__in=DEMO_HOSPITALS).order_by("code"):
+        source, created = IntegrationSource.objects.get_or_create(
+            code=f"demo-his-{hospital.code.lower()}", defaults={"name": f"HIS {hospital.name_en}"}
+        )
+        if not created:
+            continue
+        source.hospitals.add(hospital)
+        api_key, _key = api_key_create(source=source)
+        for message in demo_messages(hospital):
+            receipt = event_receive(
+                api_key=api_key,
+                body=json.dumps(message, ensure_ascii=False).encode(),
+                content_type="application/json",
             )
-            if not created:
-                continue
-            source.hospitals.add(hospital)
-            api_key, _key = api_key_create(source=source)
-            for message in demo_messages(hospital):
-                receipt = event_receive(
-                    api_key=api_key,
-                    body=json.dumps(message, ensure_ascii=False).encode(),
-                    content_type="application/json",
-                )
-                if receipt.event is not None and receipt.status == 202:
-                    event_process(event_id=receipt.event.pk)
+            if receipt.event is not None and receipt.status == 202:
+                event_process(event_id=receipt.event.pk)
     return []
 
 

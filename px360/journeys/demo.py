@@ -9,7 +9,6 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from px360.accounts.models import User
-from px360.core.demo import demo_clock, demo_moment
 from px360.organizations.models import Patient, Physician
 
 from .importer import COLUMNS
@@ -23,8 +22,7 @@ def load_demo_encounters(*, password=None) -> list:
     patients = list(Patient.objects.filter(hospital__code__in=["RYD", "JED"]).select_related("hospital"))
     if not patients or Encounter.objects.filter(hospital__code__in=["RYD", "JED"]).exists():
         return []
-    with demo_clock(demo_moment()):
-        _import_demo_encounters(patients)
+    _import_demo_encounters(patients)
     return []
 
 

@@ -5,7 +5,6 @@ import random
 
 from django.utils.datastructures import MultiValueDict
 
-from px360.core.demo import demo_clock, demo_moment
 from px360.organizations.models import Hospital
 
 from .choices import QuestionType, SurveyStatus
@@ -72,24 +71,23 @@ def load_demo_responses(*, password=None):
     """
     if SurveyResponse.objects.filter(hospital__code__in=DEMO_HOSPITALS).exists():
         return []
-    with demo_clock(demo_moment()):
-        surveys_dispatch_due()
-        rng = random.Random(3600)
-        for hospital in Hospital.objects.filter(code__in=DEMO_HOSPITALS).order_by("code"):
-            invited = list(
-                SurveyInstance.objects.filter(hospital=hospital, status=SurveyStatus.INVITED)
-                .select_related("version", "hospital", "template")
-                .order_by("triggered_at", "pk")
-            )
-            answered = 0
-            for number, instance in enumerate(invited):
-                if number % 5 == 4:
-                    continue  # not opened yet
-                survey_open(instance=instance)
-                if number % 5 == 3:
-                    continue  # opened, not answered
-                survey_submit(instance=instance, data=demo_answers(instance, negative=answered % 3 == 0, rng=rng))
-                answered += 1
+    surveys_dispatch_due()
+    rng = random.Random(3600)
+    for hospital in Hospital.objects.filter(code__in=DEMO_HOSPITALS).order_by("code"):
+        invited = list(
+            SurveyInstance.objects.filter(hospital=hospital, status=SurveyStatus.INVITED)
+            .select_related("version", "hospital", "template")
+            .order_by("triggered_at", "pk")
+        )
+        answered = 0
+        for number, instance in enumerate(invited):
+            if number % 5 == 4:
+                continue  # not opened yet
+            survey_open(instance=instance)
+            if number % 5 == 3:
+                continue  # opened, not answered
+            survey_submit(instance=instance, data=demo_answers(instance, negative=answered % 3 == 0, rng=rng))
+            answered += 1
     return []
 
 

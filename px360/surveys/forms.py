@@ -104,6 +104,9 @@ class SurveyPolicyForm(forms.ModelForm):
         help_text=_("Patients of these departments are never surveyed."),
     )
 
+    #: The departments the editor may see (the admin sets it per request).
+    departments = Department.objects.none()
+
     class Meta:
         model = SurveyPolicy
         # The admin's fieldsets choose the fields shown.
@@ -112,7 +115,7 @@ class SurveyPolicyForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         hospital_id = self.instance.hospital_id if self.instance.pk else None
-        departments = Department.objects.order_by("code")
+        departments = self.departments.order_by("code")
         if hospital_id:
             departments = departments.filter(hospital_id=hospital_id)
         labels: dict[str, str] = {}

@@ -390,32 +390,25 @@ def _close(instance: SurveyInstance, *, status: str, reason: str, now) -> None:
     notifications_cancel(Notification.objects.filter(survey_instance=instance), reason=reason or status)
 
 
-@transaction.atomic
 def survey_cancel_pending(*, encounter, reason: str) -> int:
     """Cancel the encounter's invitations not yet answered, and their unsent messages."""
-    now = timezone.now()
-    count = 0
-    pending = SurveyInstance.objects.select_for_update(of=("self",)).filter(
-        encounter=encounter, status__in=SurveyStatus.pending()
-    )
-    for instance in pending:
-        _close(instance, status=SurveyStatus.CANCELLED, reason=reason, now=now)
-        count += 1
-    return count
+    return surveys_cancel(instances=SurveyInstance.objects.filter(encounter=encounter), reason=reason)
 
 
 @transaction.atomic
 def surveys_cancel(*, instances, reason: str) -> int:
     """Cancel these invitations, those not yet answered, and their unsent messages.
 
-    Only the invitations given: another invitation of the same encounter (the
-    survey of another stage) is left as it is. Returns how many were cancelled.
+    ``instances`` is a queryset (or a list) of invitations: only those are
+    cancelled, never another invitation of the same encounter (the survey of
+    another stage). Returns how many were cancelled.
     """
     now = timezone.now()
     count = 0
+    chosen = instances.values("pk") if hasattr(instances, "values") else [instance.pk for instance in instances]
     pending = (
         SurveyInstance.objects.select_for_update(of=("self",))
-        .filter(pk__in=[instance.pk for instance in instances], status__in=SurveyStatus.pending())
+        .filter(pk__in=chosen, status__in=SurveyStatus.pending())
         .order_by("pk")
     )
     for instance in pending:

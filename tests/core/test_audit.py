@@ -30,6 +30,11 @@ def test_login_logout_and_failed_login_are_audited(client, hospital_admin_a):
     assert len(failed) == 1 and failed[0].actor_username == "ha_admin"
     assert "wrong" not in str(failed[0].details)
 
+    # A password typed in the username box is not kept in clear.
+    client.post(reverse("admin:login"), {"username": "S3cret-pass!", "password": "x"})
+    (typed,) = [event for event in events(AuditAction.LOGIN_FAILED) if event.actor_username != "ha_admin"]
+    assert typed.actor_username.startswith("sha256:") and "S3cret" not in typed.actor_username
+
     client.post(reverse("admin:login"), {"username": "ha_admin", "password": PASSWORD})
     assert events(AuditAction.LOGIN)[0].actor == hospital_admin_a
 

@@ -112,6 +112,23 @@ def test_a_traceback_is_redacted_too(log_output):
     assert token not in written
 
 
+def test_a_database_errors_details_are_redacted(log_output):
+    """PostgreSQL quotes the failing key or row; a failed write's traceback must not carry it."""
+    error = (
+        'duplicate key value violates unique constraint "organizations_patient_mrn"\n'
+        "DETAIL:  Key (hospital_id, mrn)=(7, MRN-4411) already exists.\n"
+        'CONTEXT:  COPY organizations_patient, line 2: "7\tMRN-4411\t1000000008"'
+    )
+    try:
+        raise RuntimeError(error)
+    except RuntimeError:
+        logging.getLogger("px360.integrations").exception("Event processing failed")
+    written = log_output.getvalue()
+    assert "MRN-4411" not in written and "1000000008" not in written
+    assert "DETAIL: [redacted]" in written and "CONTEXT: [redacted]" in written
+    assert "violates unique constraint" in written  # what went wrong stays readable
+
+
 def gunicorn_access_line(access_log_format: str, *, path: str, query: str, referer: str) -> str:
     """One access line as gunicorn writes it, with the logger class gunicorn.conf.py names."""
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))

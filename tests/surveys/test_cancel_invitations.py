@@ -10,7 +10,7 @@ from px360.notifications.choices import NotificationStatus
 from px360.notifications.models import Notification
 from px360.surveys.choices import SurveyStatus
 from px360.surveys.models import SurveyInstance, SurveyPolicy
-from px360.surveys.services import survey_schedule_for_stage, surveys_dispatch_due
+from px360.surveys.services import survey_schedule_for_stage, surveys_cancel, surveys_dispatch_due
 
 from .conftest import riyadh
 
@@ -74,11 +74,39 @@ def test_cancelling_one_invitation_leaves_the_other_of_the_same_encounter(
 
 
 @freeze_time(NOW)
-def test_answered_or_out_of_scope_invitations_are_not_cancelled(
-    client, two_pending_on_one_encounter, make_user, hospital_b
-):
+def test_an_answered_invitation_is_not_cancelled(client, two_pending_on_one_encounter, hospital_admin_a):
+    selected, answered = two_pending_on_one_encounter
+    SurveyInstance.objects.filter(pk=answered.pk).update(status=SurveyStatus.COMPLETED)
+    client.force_login(hospital_admin_a)
+
+    client.post(
+        reverse("admin:surveys_surveyinstance_changelist"),
+        {"action": "cancel_selected", "_selected_action": [str(selected.pk), str(answered.pk)]},
+    )
+
+    selected.refresh_from_db()
+    answered.refresh_from_db()
+    assert selected.status == SurveyStatus.CANCELLED
+    assert answered.status == SurveyStatus.COMPLETED and answered.cancelled_at is None
+
+
+@freeze_time(NOW)
+def test_the_service_cancels_only_pending_invitations_among_those_given(two_pending_on_one_encounter):
+    selected, answered = two_pending_on_one_encounter
+    SurveyInstance.objects.filter(pk=answered.pk).update(status=SurveyStatus.COMPLETED)
+
+    cancelled = surveys_cancel(instances=SurveyInstance.objects.filter(pk__in=[selected.pk, answered.pk]), reason="x")
+
+    assert cancelled == 1
+    assert set(SurveyInstance.objects.values_list("status", flat=True)) == {
+        SurveyStatus.CANCELLED,
+        SurveyStatus.COMPLETED,
+    }
+
+
+@freeze_time(NOW)
+def test_another_hospitals_invitations_are_not_cancelled(client, two_pending_on_one_encounter, make_user, hospital_b):
     selected, other = two_pending_on_one_encounter
-    SurveyInstance.objects.filter(pk=other.pk).update(status=SurveyStatus.COMPLETED)
     outsider = make_user(RoleCode.HOSPITAL_ADMIN, hospital=hospital_b, username="hb_admin")
     client.force_login(outsider)
     client.post(
@@ -86,6 +114,5 @@ def test_answered_or_out_of_scope_invitations_are_not_cancelled(
         {"action": "cancel_selected", "_selected_action": [str(selected.pk), str(other.pk)]},
     )
     selected.refresh_from_db()
-    assert selected.status == SurveyStatus.INVITED  # another hospital's admin cannot touch it
     other.refresh_from_db()
-    assert other.status == SurveyStatus.COMPLETED
+    assert selected.status == other.status == SurveyStatus.INVITED  # another hospital's admin cannot touch them

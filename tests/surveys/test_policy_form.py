@@ -248,3 +248,13 @@ def test_invalid_options_are_refused_with_a_translated_reason(
     question.refresh_from_db()
     assert question.choices[0] == {"value": "app", "ar": "التطبيق", "en": "Mobile app"}
     assert question.question_type == "single_choice"
+
+
+def test_a_new_policy_offers_only_the_editors_departments(client, make_user, hospital_a, department_a, hospital_b):
+    DepartmentFactory(hospital=hospital_b, code="SECRETB", name_en="Other hospital's ward")
+    client.force_login(make_user(RoleCode.HOSPITAL_ADMIN, hospital=hospital_a, username="policy_admin"))
+    with translation.override("en"):
+        page = client.get(reverse("admin:surveys_surveypolicy_add"))
+    codes = [code for code, _label in page.context["adminform"].form.fields["excluded_department_codes"].choices]
+    assert department_a.code in codes
+    assert "SECRETB" not in codes and "SECRETB" not in page.content.decode()

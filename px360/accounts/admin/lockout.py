@@ -10,10 +10,13 @@ Admins lift lockouts from the user list, within their scope and level.
 from axes.admin import AccessAttemptAdmin as AxesAccessAttemptAdmin
 from axes.models import AccessAttempt
 from django.contrib import admin
+from django.contrib.auth import get_user_model
 from unfold.admin import ModelAdmin
 
 from px360.core.models import AuditAction
 from px360.core.services import audit_record
+
+from ..services import username_for_audit
 
 if admin.site.is_registered(AccessAttempt):
     admin.site.unregister(AccessAttempt)
@@ -38,11 +41,13 @@ class AccessAttemptAdmin(AxesAccessAttemptAdmin, ModelAdmin):
         return _superuser(request)
 
     def _audit(self, request, attempt):
+        account = get_user_model().objects.filter(username=attempt.username).first()
         audit_record(
             action=AuditAction.LOCKOUT_CLEARED,
             request=request,
-            obj=attempt,
-            details={"username": attempt.username, "attempts": attempt.failures_since_start},
+            obj=account,
+            model=AccessAttempt,
+            details={"username": username_for_audit(attempt.username), "attempts": attempt.failures_since_start},
         )
 
     def delete_model(self, request, obj):

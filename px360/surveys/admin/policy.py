@@ -2,8 +2,10 @@ from django.contrib import admin
 from django.contrib.admin import display as admin_display
 from django.utils.translation import gettext_lazy as _
 
+from px360.core.access import restrict
 from px360.core.admin.base import PXModelAdmin
 from px360.core.choices import Channel
+from px360.organizations.models import Department
 
 from ..forms import SurveyPolicyForm
 from ..models import GuardianContact, SurveyPolicy
@@ -53,6 +55,11 @@ class SurveyPolicyAdmin(PXModelAdmin):
         ),
         (_("Negative responses"), {"fields": ("negative_rating_max", "negative_nps_max")}),
     )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.departments = restrict(Department.objects.all(), request.user)
+        return form
 
     @admin_display(description=_("channel order"))
     def channels(self, obj):
