@@ -12,7 +12,6 @@ import dj_database_url
 from csp.constants import NONCE, NONE, SELF, UNSAFE_EVAL, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 from django.templatetags.static import static
-from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from px360 import __version__
@@ -487,5 +486,3 @@ UNFOLD = {
         "navigation": "px360.core.unfold.sidebar_navigation",
     },
 }
-
-PX360_LOGIN_REDIRECT = reverse_lazy("admin:index")

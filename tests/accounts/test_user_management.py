@@ -7,11 +7,12 @@ missing from every page that manages accounts: 404, like another hospital's.
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from px360.accounts.models import Role, User
 from px360.accounts.roles import RoleCode
-from px360.accounts.services import user_set_roles
+from px360.accounts.services import user_lockout_clear, user_set_active, user_set_roles
 from px360.core.models import AuditAction, AuditEvent
 
 from ..factories import UserFactory
@@ -365,3 +366,28 @@ def test_an_object_grant_does_not_lift_the_level_rule(client, people):
     assert client.get(reverse("admin:accounts_user_change", args=[people["px_admin"].pk])).status_code == 404
     assert reset_password(client, people["px_admin"]).status_code == 404
     assert signs_in_with(people["px_admin"], PASSWORD)
+
+
+# --- the services hold the rule too (shell, jobs, any future screen) ------------------
+
+
+@pytest.mark.parametrize("target", ["px_admin", "peer", "superuser"])
+def test_the_account_services_refuse_an_account_at_or_above_the_actor(people, target):
+    actor, account = people["hospital_admin"], people[target]
+    viewer_role = Role.objects.get(code=RoleCode.VIEWER)
+    with pytest.raises(ValidationError):
+        user_set_active(user=account, active=False, by=actor)
+    with pytest.raises(ValidationError):
+        user_set_roles(user=account, roles=[viewer_role], by=actor)
+    with pytest.raises(ValidationError):
+        user_lockout_clear(user=account, by=actor)
+    account.refresh_from_db()
+    assert account.is_active
+    assert viewer_role not in account.roles.all()
+    assert not AuditEvent.objects.filter(actor=actor).exists()
+
+
+def test_the_account_services_act_on_an_account_below_the_actor(people):
+    assert user_set_active(user=people["coordinator"], active=False, by=people["hospital_admin"])
+    people["coordinator"].refresh_from_db()
+    assert not people["coordinator"].is_active

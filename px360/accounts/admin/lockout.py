@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from unfold.admin import ModelAdmin
 
+from px360.core.admin.base import SuperuserOnlyAdminMixin
 from px360.core.models import AuditAction
 from px360.core.services import audit_record
 
@@ -22,23 +23,9 @@ if admin.site.is_registered(AccessAttempt):
     admin.site.unregister(AccessAttempt)
 
 
-def _superuser(request) -> bool:
-    return request.user.is_active and request.user.is_superuser
-
-
 @admin.register(AccessAttempt)
-class AccessAttemptAdmin(AxesAccessAttemptAdmin, ModelAdmin):
-    def has_module_permission(self, request):
-        return _superuser(request)
-
-    def has_view_permission(self, request, obj=None):
-        return _superuser(request)
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return _superuser(request)
+class AccessAttemptAdmin(SuperuserOnlyAdminMixin, AxesAccessAttemptAdmin, ModelAdmin):
+    superuser_changes = False
 
     def _audit(self, request, attempt):
         account = get_user_model().objects.filter(username=attempt.username).first()

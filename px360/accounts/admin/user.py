@@ -77,23 +77,8 @@ class UserAdmin(BaseUserAdmin, PXModelAdmin):
             queryset = manageable_users(request.user, queryset)
         return queryset.prefetch_related("roles")
 
-    def has_view_permission(self, request, obj=None):
-        obj = self._as_object(request, obj)
-        if obj is not None:
-            return can_manage_user(request.user, obj, "view")
-        return super().has_view_permission(request)
-
-    def has_change_permission(self, request, obj=None):
-        obj = self._as_object(request, obj)
-        if obj is not None:
-            return can_manage_user(request.user, obj, "change")
-        return super().has_change_permission(request)
-
-    def has_delete_permission(self, request, obj=None):
-        obj = self._as_object(request, obj)
-        if obj is not None:
-            return can_manage_user(request.user, obj, "delete")
-        return super().has_delete_permission(request)
+    def object_allows(self, request, obj, action: str) -> bool:
+        return can_manage_user(request.user, obj, action)
 
     def delete_queryset(self, request, queryset):
         # Django's "Delete selected" passes the changelist's queryset; it is
@@ -161,11 +146,10 @@ class UserAdmin(BaseUserAdmin, PXModelAdmin):
         form.save_m2m = lambda: None  # roles go through the service below
         super().save_related(request, form, formsets, change)
         if roles is not None:
-            user = form.instance
-            # Roles the editor cannot hand out stay as they were.
-            kept = [role for role in user.roles.all() if not _assignable(request.user, role)]
+            # An editor reaches only accounts whose roles are all below their own,
+            # which are exactly the roles they may hand out.
             try:
-                user_set_roles(user=user, roles=list(roles) + kept, by=request.user, request=request)
+                user_set_roles(user=form.instance, roles=list(roles), by=request.user, request=request)
             except ValidationError as error:
                 self.message_user(request, error.messages[0], messages.ERROR)
 
@@ -185,9 +169,6 @@ class UserAdmin(BaseUserAdmin, PXModelAdmin):
             if target.password != before:
                 user_password_reset_record(user=target, by=request.user, request=request)
         return response
-
-    def revert_disabled(self, request, obj=None):
-        return True
 
     # --- bulk actions ------------------------------------------------------------
 

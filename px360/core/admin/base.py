@@ -206,22 +206,26 @@ class PXModelAdmin(ChangelistGuardMixin, ReinforcedGuardedModelAdminMixin, Simpl
             return self.get_object(request, str(obj))
         return obj
 
+    def object_allows(self, request, obj, action: str) -> bool:
+        """Whether the user may ``action`` (view, change, delete) this one object."""
+        return can_access(request.user, obj, action)
+
     def has_view_permission(self, request, obj=None):
         obj = self._as_object(request, obj)
         if obj is not None:
-            return can_access(request.user, obj, "view")
+            return self.object_allows(request, obj, "view")
         return super().has_view_permission(request, obj) or self._any_grant(request, "view")
 
     def has_change_permission(self, request, obj=None):
         obj = self._as_object(request, obj)
         if obj is not None:
-            return can_access(request.user, obj, "change")
+            return self.object_allows(request, obj, "change")
         return super().has_change_permission(request, obj) or self._any_grant(request, "change")
 
     def has_delete_permission(self, request, obj=None):
         obj = self._as_object(request, obj)
         if obj is not None:
-            return can_access(request.user, obj, "delete")
+            return self.object_allows(request, obj, "delete")
         return super().has_delete_permission(request, obj)
 
     def has_module_permission(self, request):
@@ -393,6 +397,34 @@ class PXModelAdmin(ChangelistGuardMixin, ReinforcedGuardedModelAdminMixin, Simpl
 
 class PXTranslatedModelAdmin(PXModelAdmin, TabbedTranslationAdmin):
     """For models with modeltranslation fields: one tab per language."""
+
+
+class SuperuserOnlyAdminMixin:
+    """Screens no role opens, whatever its model permissions: only an active superuser's.
+
+    ``superuser_changes = False`` makes the screen read-only (deleting stays allowed).
+    """
+
+    superuser_changes = True
+
+    @staticmethod
+    def _superuser(request) -> bool:
+        return request.user.is_active and request.user.is_superuser
+
+    def has_module_permission(self, request):
+        return self._superuser(request)
+
+    def has_view_permission(self, request, obj=None):
+        return self._superuser(request)
+
+    def has_add_permission(self, request, *args):
+        return self.superuser_changes and self._superuser(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self.superuser_changes and self._superuser(request)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._superuser(request)
 
 
 class ReadOnlyAdminMixin:

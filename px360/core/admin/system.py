@@ -14,11 +14,13 @@ from unfold.forms import (
     AdminPasswordChangeForm,  # noqa: F401  (re-exported for the user admin)
 )
 
+from px360.core.admin.base import SuperuserOnlyAdminMixin
+
 admin.site.unregister(Group)
 
 
 @admin.register(Group)
-class GroupAdmin(BaseGroupAdmin, ModelAdmin):
+class GroupAdmin(SuperuserOnlyAdminMixin, BaseGroupAdmin, ModelAdmin):
     """Groups carry the roles' permissions: only superusers read or change them.
 
     Whoever could edit a group could give their own role any permission, so no
@@ -26,21 +28,6 @@ class GroupAdmin(BaseGroupAdmin, ModelAdmin):
     """
 
     search_fields = ("name",)
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_add_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_delete_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
 
 
 for model, base in (
