@@ -11,6 +11,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
 from .models import AuditAction, AuditEvent
+from .validators import ascii_digits, national_id_is_valid, normalize_phone
 
 
 def client_ip(request) -> str | None:
@@ -33,8 +34,6 @@ def hash_sensitive(value: str) -> str:
 
 def looks_like_national_id(term: str) -> bool:
     """Ten digits (valid check digit or not): treat it as patient data."""
-    from .validators import national_id_is_valid
-
     return national_id_is_valid(term) or (term.isdigit() and len(term) == 10)
 
 
@@ -48,7 +47,6 @@ def holds_personal_data(model) -> bool:
     return bool(getattr(model, "px_personal_data", False))
 
 
-_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
 _PHONE_CHARACTERS = re.compile(r"\+?[\d\s\-().]{7,24}")
 _PHONE_PREFIXES = ("+", "00", "05", "5", "966")
@@ -68,7 +66,7 @@ def protect_term(term) -> dict:
     text = str(term).strip()
     if not text:
         return {"kind": "empty"}
-    ascii_text = text.translate(_ARABIC_DIGITS)
+    ascii_text = ascii_digits(text)
     if looks_like_national_id(ascii_text) and not ascii_text.startswith("0"):
         return {"kind": "national_id", "hash": hash_sensitive(ascii_text)}
     if _EMAIL.fullmatch(ascii_text):
@@ -88,8 +86,6 @@ def protect_term(term) -> dict:
 def _as_phone(text: str) -> str:
     """The E.164 form of a term written like a phone number, else ``""``."""
     from django.core.exceptions import ValidationError
-
-    from .validators import normalize_phone
 
     if not _PHONE_CHARACTERS.fullmatch(text) or not text.startswith(_PHONE_PREFIXES):
         return ""
@@ -234,26 +230,6 @@ def _field_of(model, key: str):
             return field, rest or None
         opts = field.related_model._meta
     return field, None
-
-
-def simple_filter_choices(model_admin, request) -> dict[str, set[str]]:
-    """The option values of an admin's own (``SimpleListFilter``) filters, by parameter name.
-
-    They are words chosen by the admin ("deleted=yes"), not typed by the user,
-    so the audit keeps them as they are.
-    """
-    from django.contrib.admin import SimpleListFilter
-
-    options: dict[str, set[str]] = {}
-    for item in model_admin.get_list_filter(request):
-        if not (isinstance(item, type) and issubclass(item, SimpleListFilter)):
-            continue
-        try:
-            spec = item(request, {}, model_admin.model, model_admin)
-        except Exception:  # a filter whose options need more than the request: keep its values protected
-            continue
-        options[spec.parameter_name] = {str(value) for value, _label in spec.lookup_choices}
-    return options
 
 
 def audit_search(*, request, model, term: str) -> None:

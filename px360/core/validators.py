@@ -34,6 +34,15 @@ def validate_national_id(value: str) -> None:
         )
 
 
+# Arabic-Indic and Eastern Arabic-Indic digits are common in Arabic forms and files.
+_ARABIC_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
+
+
+def ascii_digits(text: str) -> str:
+    """Arabic-Indic digits as ASCII ones (an ASCII text has none: ``translate`` is skipped)."""
+    return text if text.isascii() else text.translate(_ARABIC_DIGITS)
+
+
 def normalize_phone(value: str, *, default_country_code: str = "966") -> str:
     """Return the number in E.164 (``+9665XXXXXXXX``) or raise ``ValidationError``.
 
@@ -46,8 +55,7 @@ def normalize_phone(value: str, *, default_country_code: str = "966") -> str:
     if not raw:
         return ""
     digits = re.sub(r"[\s\-().]", "", raw)
-    # Arabic-Indic and Eastern Arabic-Indic digits are common in Arabic forms.
-    digits = digits.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789"))
+    digits = ascii_digits(digits)
     if digits.startswith("+"):
         number = digits[1:]
     elif digits.startswith("00"):

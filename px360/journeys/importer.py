@@ -59,7 +59,7 @@ from django.utils.translation import gettext as _
 from px360.core.access import hospital_ids_for
 from px360.core.masking import is_masked_value, masked_fields, sees_full_identifiers
 from px360.core.resources import neutralise_formula, restore_formula
-from px360.core.validators import national_id_is_valid, normalize_phone
+from px360.core.validators import ascii_digits, national_id_is_valid, normalize_phone
 from px360.organizations.models import Department, Hospital, Patient, Physician
 from px360.organizations.search import name_search_value
 
@@ -115,7 +115,6 @@ ENCOUNTER_FIELDS = (
 
 RIYADH = zoneinfo.ZoneInfo("Asia/Riyadh")
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 _GENDERS = {
     "m": "M",
     "male": "M",
@@ -316,11 +315,6 @@ def _text(value) -> str:
     return value
 
 
-def _ascii_digits(text: str) -> str:
-    """Arabic-Indic digits as ASCII ones (an ASCII text has none: ``translate`` is skipped)."""
-    return text if text.isascii() else text.translate(_DIGITS)
-
-
 def parse_datetime_cell(value) -> datetime | None:
     """ISO 8601 or dd/mm/yyyy [HH:MM]; Asia/Riyadh unless an offset is given; Excel cells too."""
     if value == "" or value is None:
@@ -330,7 +324,7 @@ def parse_datetime_cell(value) -> datetime | None:
     elif isinstance(value, date):
         parsed = datetime.combine(value, time())
     else:
-        text = _ascii_digits(str(value)).strip()
+        text = ascii_digits(str(value)).strip()
         match = _DMY.match(text)
         try:
             if match:
@@ -354,7 +348,7 @@ def parse_date_cell(value) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
-    text = _ascii_digits(str(value)).strip()
+    text = ascii_digits(str(value)).strip()
     match = _DMY.match(text)
     try:
         if match:
@@ -543,7 +537,7 @@ class _Checker:
         elif len(mrn) > 30:
             fail("patient_mrn", _("The MRN is longer than 30 characters."))
 
-        national_id = _ascii_digits(_text(values["patient_national_id"]))
+        national_id = ascii_digits(_text(values["patient_national_id"]))
         if is_masked_value(national_id):
             # A masked ID (as this system exports it) means "as stored".
             national_id = ""

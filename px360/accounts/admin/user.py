@@ -80,11 +80,6 @@ class UserAdmin(BaseUserAdmin, PXModelAdmin):
     def object_allows(self, request, obj, action: str) -> bool:
         return can_manage_user(request.user, obj, action)
 
-    def delete_queryset(self, request, queryset):
-        # Django's "Delete selected" passes the changelist's queryset; it is
-        # narrowed again so no other path can widen it.
-        manageable_users(request.user, queryset, "delete").delete()
-
     # --- the change form -------------------------------------------------------
 
     @admin.display(description=_("roles"))

@@ -31,6 +31,7 @@ from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
 from px360.core.access import can_access, granted_pks, model_access, restrict, user_is_global
+from px360.core.admin.filters import simple_filter_choices
 from px360.core.admin.lookups import ChangelistGuardMixin
 from px360.core.masking import MaskedHistoryContextHelper
 from px360.core.models import AuditAction
@@ -40,7 +41,6 @@ from px360.core.services import (
     audit_search,
     filter_parameters,
     holds_personal_data,
-    simple_filter_choices,
 )
 
 
@@ -278,7 +278,7 @@ class PXModelAdmin(ChangelistGuardMixin, ReinforcedGuardedModelAdminMixin, Simpl
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
         if self._audits_reads(request, response):
-            obj = self.get_object(request, unquote(object_id))
+            obj = response.context_data.get("original") or self.get_object(request, unquote(object_id))
             audit_record(action=AuditAction.VIEW, request=request, obj=obj)
         return response
 

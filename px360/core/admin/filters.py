@@ -16,7 +16,7 @@ filter choices and labels through the access policy like any other read:
 
 from __future__ import annotations
 
-from django.contrib.admin import AllValuesFieldListFilter, FieldListFilter, RelatedFieldListFilter
+from django.contrib.admin import AllValuesFieldListFilter, FieldListFilter, RelatedFieldListFilter, SimpleListFilter
 from django.contrib.admin.filters import RelatedOnlyFieldListFilter
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.utils import get_fields_from_path, get_model_from_relation
@@ -178,3 +178,21 @@ def scoped_list_filter(model, list_filter) -> list:
                 continue
         scoped.append(item)
     return scoped
+
+
+def simple_filter_choices(model_admin, request) -> dict[str, set[str]]:
+    """The option values of an admin's own (``SimpleListFilter``) filters, by parameter name.
+
+    They are words chosen by the admin ("deleted=yes"), not typed by the user,
+    so the audit keeps them as they are.
+    """
+    options: dict[str, set[str]] = {}
+    for item in model_admin.get_list_filter(request):
+        if not (isinstance(item, type) and issubclass(item, SimpleListFilter)):
+            continue
+        try:
+            spec = item(request, {}, model_admin.model, model_admin)
+        except Exception:  # a filter whose options need more than the request: keep its values protected
+            continue
+        options[spec.parameter_name] = {str(value) for value, _label in spec.lookup_choices}
+    return options

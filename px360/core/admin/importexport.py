@@ -6,8 +6,9 @@ from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
 from unfold.contrib.import_export.forms import ImportForm, SelectableFieldsExportForm
 
+from px360.core.admin.filters import simple_filter_choices
 from px360.core.models import AuditAction
-from px360.core.services import audit_filters, audit_record, simple_filter_choices
+from px360.core.services import audit_filters, audit_record
 
 
 class PXImportExportMixin(ImportExportMixin):
