@@ -5,7 +5,6 @@ stored, so nothing that reads it changes."""
 from __future__ import annotations
 
 import json
-import re
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -20,12 +19,7 @@ from unfold.widgets import (
 from px360.core.choices import Channel
 from px360.organizations.models import Department
 
-from .choices import QuestionType
 from .models import SurveyPolicy, SurveyQuestion
-
-CHOICE_TYPES = (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE)
-OPTION_VALUE = re.compile(r"^[A-Za-z0-9_-]+$")
-
 
 # --- channel order ---------------------------------------------------------------
 
@@ -196,47 +190,10 @@ class ChoiceListField(forms.Field):
         value = ChoiceRowsWidget().format_value(value)
         return [row for row in value if any(str(row.get(key) or "").strip() for key in ("value", "ar", "en"))]
 
-    def validate(self, value):
-        errors = []
-        seen = set()
-        for number, row in enumerate(value, start=1):
-            option = str(row.get("value") or "").strip()
-            if not option or not str(row.get("ar") or "").strip() or not str(row.get("en") or "").strip():
-                errors.append(
-                    ValidationError(
-                        _("Option %(number)d needs a stored value, an Arabic label and an English label."),
-                        code="incomplete",
-                        params={"number": number},
-                    )
-                )
-                continue
-            if not OPTION_VALUE.match(option):
-                errors.append(
-                    ValidationError(
-                        _("Option %(number)d: the stored value may use only Latin letters, digits, - and _."),
-                        code="invalid",
-                        params={"number": number},
-                    )
-                )
-            if option in seen:
-                errors.append(
-                    ValidationError(
-                        _("The stored value “%(value)s” is used by two options."),
-                        code="duplicate",
-                        params={"value": option},
-                    )
-                )
-            seen.add(option)
-        if errors:
-            raise ValidationError(errors)
-
     def clean(self, value):
         value = self.to_python(value)
         self.validate(value)
-        return [
-            {"value": str(row["value"]).strip(), "ar": str(row["ar"]).strip(), "en": str(row["en"]).strip()}
-            for row in value
-        ]
+        return [{key: str(row.get(key) or "").strip() for key in ("value", "ar", "en")} for row in value]
 
     def has_changed(self, initial, data):
         return self.to_python(initial) != self.to_python(data)
@@ -252,13 +209,3 @@ class SurveyQuestionForm(forms.ModelForm):
         model = SurveyQuestion
         # The inline's ``fields`` choose the fields shown.
         fields = ("choices",)
-
-    def clean(self):
-        cleaned = super().clean()
-        kind = cleaned.get("question_type")
-        options = cleaned.get("choices") or []
-        if "choices" in cleaned and kind in CHOICE_TYPES and len(options) < 2:
-            self.add_error("choices", _("A choice question needs at least two options."))
-        elif options and kind and kind not in CHOICE_TYPES:
-            self.add_error("choices", _("Only choice questions have options: remove them or change the type."))
-        return cleaned

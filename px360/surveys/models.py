@@ -8,6 +8,7 @@ already received never changes what their answers mean.
 """
 
 import datetime
+import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -20,6 +21,55 @@ from px360.core.choices import Channel, Language
 from px360.core.models import BaseModel, SoftDeleteModel
 
 from .choices import NPSCategory, QuestionType, SuppressionReason, SurveyStatus, TemplateKind
+
+CHOICE_TYPES = (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE)
+# A stored option value: it goes into answers, exports and reports.
+OPTION_VALUE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+def choice_option_errors(question_type, options) -> list[ValidationError]:
+    """What is wrong with a question's options (``[{"value", "ar", "en"}, ...]``), numbered as listed.
+
+    Choice questions need at least two options, each with a stored value of
+    Latin letters, digits, ``-`` and ``_`` used once, and both labels; other
+    questions have none. The admin form and any other writer share this rule.
+    """
+    options = options if isinstance(options, list) else []
+    if question_type not in CHOICE_TYPES:
+        if options:
+            return [ValidationError(_("Only choice questions have options: remove them or change the type."))]
+        return []
+    errors, seen = [], set()
+    for number, row in enumerate(options, start=1):
+        row = row if isinstance(row, dict) else {}
+        value = str(row.get("value") or "").strip()
+        if not value or not str(row.get("ar") or "").strip() or not str(row.get("en") or "").strip():
+            errors.append(
+                ValidationError(
+                    _("Option %(number)d needs a stored value, an Arabic label and an English label."),
+                    code="incomplete",
+                    params={"number": number},
+                )
+            )
+            continue
+        if not OPTION_VALUE.match(value):
+            errors.append(
+                ValidationError(
+                    _("Option %(number)d: the stored value may use only Latin letters, digits, - and _."),
+                    code="invalid",
+                    params={"number": number},
+                )
+            )
+        if value in seen:
+            errors.append(
+                ValidationError(
+                    _("The stored value “%(value)s” is used by two options."), code="duplicate", params={"value": value}
+                )
+            )
+        seen.add(value)
+    if len(options) < 2:
+        errors.append(ValidationError(_("A choice question needs at least two options.")))
+    return errors
 
 
 class SurveyTemplate(SoftDeleteModel):
@@ -120,14 +170,9 @@ class SurveyQuestion(BaseModel):
 
     def clean(self):
         super().clean()
-        is_choice = self.question_type in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE)
-        if is_choice:
-            options = self.choices if isinstance(self.choices, list) else []
-            valid = [o for o in options if isinstance(o, dict) and o.get("value") and (o.get("ar") or o.get("en"))]
-            if len(valid) < 2 or len(valid) != len(options):
-                raise ValidationError(
-                    {"choices": _('Give at least two options, each with a "value" and an Arabic or English label.')}
-                )
+        option_errors = choice_option_errors(self.question_type, self.choices)
+        if option_errors:
+            raise ValidationError({"choices": option_errors})
         if self.follow_up_of_id:
             if self.follow_up_of.template_id != self.template_id:
                 raise ValidationError({"follow_up_of": _("A follow-up must belong to the same template.")})
