@@ -902,6 +902,30 @@ def _digest(data: bytes) -> str:
     return hmac.new(settings.SECRET_KEY.encode(), data, hashlib.sha256).hexdigest()
 
 
+def plan_references_hold(plan: Plan, user) -> bool:
+    """Whether what the check resolved still holds: the departments and physicians the
+    rows point at are not deleted, and their hospitals are still in the importer's scope.
+
+    Between upload and confirm (minutes or days) a department can be closed or the
+    importer moved to another hospital; the stored plan would then write rows the file
+    check would now reject, so the caller checks the file again instead.
+    """
+    allowed = hospital_ids_for(user)
+    hospitals, departments, physicians = set(), set(), set()
+    for _row, hospital_id, _number, _type, _mrn, department_id, physician_id, *_times in plan.encounters:
+        hospitals.add(hospital_id)
+        departments.add(department_id)
+        physicians.add(physician_id)
+    hospitals.update(key[0] for key in plan.patients)
+    departments.discard(None)
+    physicians.discard(None)
+    if allowed is not None and not hospitals <= set(allowed):
+        return False
+    if departments and Department.objects.filter(pk__in=departments).count() != len(departments):
+        return False
+    return not physicians or Physician.objects.filter(pk__in=physicians).count() == len(physicians)
+
+
 def save_plan(plan: Plan, path: Path) -> str:
     """Pickle the plan; returns its HMAC so a tampered file is never unpickled."""
     data = pickle.dumps(plan, protocol=pickle.HIGHEST_PROTOCOL)

@@ -22,10 +22,9 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from px360.core.access import hospital_ids_for, user_is_global
+from px360.core.access import user_is_global
 from px360.core.models import AuditAction
 from px360.core.services import audit_filters, audit_record
-from px360.organizations.models import Department, Physician
 
 from . import importer
 from .choices import ImportMode, JobKind, JobStatus
@@ -257,7 +256,7 @@ def import_job_run(*, job: ImportJob, plan: importer.Plan | None = None) -> Impo
         return job
     if plan is None and job.plan_path:
         plan = importer.load_plan(_media_path(job.plan_path), job.plan_digest)
-        if plan is not None and not (_file_unchanged(job) and _references_unchanged(plan, job.user)):
+        if plan is not None and not (_file_unchanged(job) and importer.plan_references_hold(plan, job.user)):
             plan = None
     if plan is None:
         # The stored plan is missing, does not match, or points at what changed since: check the file again.
@@ -351,30 +350,6 @@ def journeys_for_import(*, job: ImportJob) -> dict:
         # A retried task: stages an earlier attempt completed but did not survey.
         totals["surveys_recovered"] += schedule_missing_surveys(encounter_ids=batch)
     return totals
-
-
-def _references_unchanged(plan: importer.Plan, user) -> bool:
-    """Whether what the check resolved still holds: the departments and physicians the
-    rows point at are not deleted, and their hospitals are still in the importer's scope.
-
-    Between upload and confirm (minutes or days) a department can be closed or the
-    importer moved to another hospital; the stored plan would then write rows the file
-    check would now reject, so the caller checks the file again instead.
-    """
-    allowed = hospital_ids_for(user)
-    hospitals, departments, physicians = set(), set(), set()
-    for encounter in plan.encounters:
-        hospitals.add(encounter[1])
-        departments.add(encounter[5])
-        physicians.add(encounter[6])
-    hospitals.update(key[0] for key in plan.patients)
-    departments.discard(None)
-    physicians.discard(None)
-    if allowed is not None and not hospitals <= set(allowed):
-        return False
-    if departments and Department.objects.filter(pk__in=departments).count() != len(departments):
-        return False
-    return not physicians or Physician.objects.filter(pk__in=physicians).count() == len(physicians)
 
 
 def _file_unchanged(job: ImportJob) -> bool:

@@ -78,9 +78,7 @@ class ChannelOrderField(forms.Field):
         return [item for item in value if item]
 
     def has_changed(self, initial, data):
-        return self.to_python(initial) and [i for i in self.to_python(initial) if i] != [
-            i for i in self.to_python(data) if i
-        ]
+        return [item for item in self.to_python(initial) if item] != [item for item in self.to_python(data) if item]
 
 
 # --- policy --------------------------------------------------------------------
