@@ -52,24 +52,23 @@ def _rate_limited(request) -> bool:
     return count > settings.PX360_SURVEY_RATE_LIMIT_PER_MINUTE
 
 
-def _browser_language(request) -> str:
-    """The language the link asks for (``?lang=``) or the browser's, never the patient's."""
+def _chosen_language(request) -> str | None:
+    """The language the link asks for (``?lang=``, kept in the form as ``lang``)."""
     chosen = request.POST.get("lang") or request.GET.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
+    return chosen if chosen in LANGUAGES else None
+
+
+def _browser_language(request) -> str:
+    """The language the link asks for or the browser's, never the patient's."""
     # LocaleMiddleware has read the language cookie and Accept-Language.
     browser = getattr(request, "LANGUAGE_CODE", "")
-    return browser if browser in LANGUAGES else settings.LANGUAGE_CODE
+    return _chosen_language(request) or (browser if browser in LANGUAGES else settings.LANGUAGE_CODE)
 
 
 def _language(request, instance: SurveyInstance) -> str:
     """An invitation's page speaks the patient's language unless the link asks for another."""
-    chosen = request.POST.get("lang") or request.GET.get("lang")
-    if chosen in LANGUAGES:
-        return chosen
-    if instance.language in LANGUAGES:
-        return instance.language
-    return _browser_language(request)
+    patient = instance.language if instance.language in LANGUAGES else None
+    return _chosen_language(request) or patient or _browser_language(request)
 
 
 def _render(request, template: str, context: dict, *, language: str, status: int = 200):
