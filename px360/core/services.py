@@ -7,6 +7,7 @@ import hmac
 import re
 
 from django.conf import settings
+from django.contrib.admin.views.main import ALL_VAR, ERROR_FLAG, ORDER_VAR, PAGE_VAR, SEARCH_VAR
 from django.contrib.contenttypes.models import ContentType
 from django.utils import timezone
 
@@ -96,7 +97,8 @@ def _as_phone(text: str) -> str:
 
 
 # Changelist parameters that page or sort a list: they select no rows.
-NAVIGATION_PARAMETERS = frozenset({"o", "p", "all", "e"})
+# Paging, sorting and the changelist's error flag: the admin's own parameters.
+NAVIGATION_PARAMETERS = frozenset({ORDER_VAR, PAGE_VAR, ALL_VAR, ERROR_FLAG})
 _INTEGER_ID = re.compile(r"\d{1,20}")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
@@ -124,7 +126,7 @@ def filter_parameters(params) -> dict[str, list[str]]:
     return {
         key: values
         for key, values in _parameter_lists(params).items()
-        if key != "q" and key not in NAVIGATION_PARAMETERS and not key.startswith("_")
+        if key != SEARCH_VAR and key not in NAVIGATION_PARAMETERS and not key.startswith("_")
     }
 
 
