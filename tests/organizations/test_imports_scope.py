@@ -150,16 +150,19 @@ def test_a_row_for_another_hospital_is_refused_like_an_unknown_hospital(client, 
     assert not Patient.objects.filter(mrn="NEW1").exists()
 
 
+# An update of hospital A's physician RUHLIC1 and a new one, RUHLIC2.
+OWN_PHYSICIANS = [
+    ["license_number", "name_ar", "name_en", "hospital_code"],
+    ["RUHLIC1", "جديد", "New", "HA"],
+    ["RUHLIC2", "ثان", "Second", "HA"],
+]
+
+
 def test_own_records_are_matched_updated_and_created(client, hospital_admin_a, hospital_a, jeddah):
     """The scope narrows matching; it does not stop the import a hospital admin is for."""
     mine = PhysicianFactory(hospital=hospital_a, license_number="RUHLIC1", name_en="Old")
     client.force_login(hospital_admin_a)
-    rows = [
-        ["license_number", "name_ar", "name_en", "hospital_code"],
-        ["RUHLIC1", "جديد", "New", "HA"],
-        ["RUHLIC2", "ثان", "Second", "HA"],
-    ]
-    preview = import_preview(client, Physician, rows)
+    preview = import_preview(client, Physician, OWN_PHYSICIANS)
     assert not preview_errors(preview)
     assert [row.import_type for row in preview.context["result"].valid_rows()] == ["update", "new"]
     response = import_confirm(client, Physician, preview)
@@ -173,12 +176,7 @@ def test_own_records_are_matched_updated_and_created(client, hospital_admin_a, h
 def test_a_record_that_leaves_the_scope_before_confirming_is_not_written(client, hospital_admin_a, hospital_a, jeddah):
     mine = PhysicianFactory(hospital=hospital_a, license_number="RUHLIC1", name_en="Old")
     client.force_login(hospital_admin_a)
-    rows = [
-        ["license_number", "name_ar", "name_en", "hospital_code"],
-        ["RUHLIC1", "جديد", "New", "HA"],
-        ["RUHLIC2", "ثان", "Second", "HA"],
-    ]
-    preview = import_preview(client, Physician, rows)
+    preview = import_preview(client, Physician, OWN_PHYSICIANS)
     assert not preview_errors(preview)
     # Someone moves the physician to Jeddah between the preview and the confirmation.
     Physician.objects.filter(pk=mine.pk).update(hospital=jeddah[Hospital])
