@@ -176,3 +176,13 @@ def test_reactivating_a_second_template_is_a_form_error(client, hospital_admin_a
     assert response.status_code == 200 and response.context["adminform"].form.non_field_errors()
     draft.refresh_from_db()
     assert draft.is_active is False
+
+
+def test_the_error_banner_counts_the_forms_errors_in_arabic(client, hospital_admin_a):
+    """Unfold counted a change form's errors as 0, which Arabic reads "there are no errors to correct"."""
+    client.force_login(hospital_admin_a)
+    with translation.override("ar"):
+        response = client.post(reverse(ADD_URL), form_data(hospital=None))
+    page = response.content.decode()
+    assert "يُرجى تصحيح الخطأ أدناه." in page
+    assert "لا توجد أخطاء لتصحيحها" not in page
