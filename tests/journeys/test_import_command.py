@@ -4,6 +4,7 @@ A nightly job runs the command and alerts on a non-zero exit; a command that exi
 nothing (or after a dry run found problems) would hide a missed import.
 """
 
+import django
 import pytest
 from django.core.management import base, execute_from_command_line
 from django.utils import translation
@@ -30,6 +31,10 @@ def _keep_the_test_connection(monkeypatch):
     # manage.py closes every connection when a command ends; the test's
     # transaction lives on that connection (PostgreSQL would lose it).
     monkeypatch.setattr(base.connections, "close_all", lambda: None)
+    # manage.py sets Django up again, which rebuilds the log handlers on the
+    # stream capsys lends the test: it is closed when the test ends, and every
+    # later log line (and the log tests' stream swap) would hit a closed file.
+    monkeypatch.setattr(django, "setup", lambda *args, **kwargs: None)
 
 
 def run(*arguments) -> int:
