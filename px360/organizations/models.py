@@ -278,6 +278,8 @@ class Patient(SoftDeleteModel):
         ]
         indexes = [
             models.Index(Upper("name_en"), name="org_patient_name_en_upper"),
+            # Coordinators find patients by the number they called from.
+            models.Index(fields=["phone"], name="org_patient_phone"),
         ]
         permissions = [
             ("import_patient", _("Can import patients")),

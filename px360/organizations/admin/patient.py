@@ -1,5 +1,4 @@
 from django.contrib import admin
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, BooleanRadioFilter, ChoicesDropdownFilter
 from unfold.paginator import InfinitePaginator
@@ -8,10 +7,10 @@ from px360.core.access import hospital_ids_for
 from px360.core.admin.base import PXModelAdmin
 from px360.core.admin.importexport import PXImportExportMixin
 from px360.core.masking import mask_national_id, national_id_for, sees_full_identifiers
-from px360.core.services import audit_search, looks_like_national_id
+from px360.core.services import audit_search
 from px360.organizations.models import Hospital, Patient
 from px360.organizations.resources import PatientResource
-from px360.organizations.search import normalize_name
+from px360.organizations.search import patient_match
 
 
 @admin.register(Patient)
@@ -26,11 +25,11 @@ class PatientAdmin(PXImportExportMixin, PXModelAdmin):
     # A million rows: no COUNT(*) (of the table or of a search), no page numbers.
     paginator = InfinitePaginator
     show_full_result_count = False
-    # MRN and national ID: exact match only, never a substring scan. Names are
-    # searched in get_search_results, on the folded name_search column (Arabic
-    # spelling variants ignored; trigram-indexed on PostgreSQL).
-    search_fields = ("=mrn", "=national_id")
-    search_help_text = _("MRN or national ID (exact), or part of a name.")
+    # MRN, national ID and phone: exact match only, never a substring scan.
+    # Names are searched on the folded name_search column (Arabic spelling
+    # variants ignored; trigram-indexed on PostgreSQL): see patient_match.
+    search_fields = ("=mrn", "=national_id", "=phone")
+    search_help_text = _("MRN, national ID or phone number (exact), or part of a name.")
     autocomplete_fields = ("hospital",)
     fieldsets = (
         (
@@ -81,18 +80,10 @@ class PatientAdmin(PXImportExportMixin, PXModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        # A term that looks like a national ID is itself patient data.
-        looks_like_id = looks_like_national_id(term)
-        match = Q(mrn=term) | Q(national_id=term)
+        hospital_ids = None
         if hospital_ids_for(request.user) is None:
             # MRNs are indexed with their hospital (hospital, mrn): naming every
             # hospital lets PostgreSQL probe that index instead of scanning the table.
-            match = Q(hospital_id__in=list(Hospital.all_objects.values_list("pk", flat=True)), mrn=term) | Q(
-                national_id=term
-            )
-        name = normalize_name(term)
-        if len(name) >= 2 and not looks_like_id:
-            # A substring of the folded names: "احمد" finds "أحمد", "فاطمه" finds "فاطمة".
-            match |= Q(name_search__contains=name)
+            hospital_ids = list(Hospital.all_objects.values_list("pk", flat=True))
         audit_search(request=request, model=Patient, term=term)
-        return queryset.filter(match), False
+        return queryset.filter(patient_match(term, hospital_ids=hospital_ids)), False
