@@ -2,6 +2,7 @@
 
 import re
 
+import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -43,33 +44,29 @@ def ascii_digits(text: str) -> str:
     return text if text.isascii() else text.translate(_ARABIC_DIGITS)
 
 
-def normalize_phone(value: str, *, default_country_code: str = "966") -> str:
+def normalize_phone(value: str, *, region: str = "SA") -> str:
     """Return the number in E.164 (``+9665XXXXXXXX``) or raise ``ValidationError``.
 
-    Saudi HIS exports mix ``05XXXXXXXX``, ``5XXXXXXXX``, ``9665XXXXXXXX`` and
-    ``00966…``; numbers with another country code are kept as given.
+    Parsed and checked against the numbering plan of its country by
+    ``phonenumbers`` (Google's libphonenumber data): Saudi HIS exports mix
+    ``05XXXXXXXX``, ``5XXXXXXXX``, ``9665XXXXXXXX`` and ``00966…``, and many
+    patients are expatriates whose Egyptian, Indian, Pakistani or Filipino
+    numbers must be as valid as a Saudi one, not stored unchecked. A number
+    without a country code is read as Saudi (``region``).
     """
     if value is None:
         return ""
-    raw = str(value).strip()
+    raw = ascii_digits(str(value).strip())
     if not raw:
         return ""
-    digits = re.sub(r"[\s\-().]", "", raw)
-    digits = ascii_digits(digits)
-    if digits.startswith("+"):
-        number = digits[1:]
-    elif digits.startswith("00"):
-        number = digits[2:]
-    elif digits.startswith("0"):
-        number = default_country_code + digits[1:]
-    elif digits.startswith(default_country_code):
-        number = digits
-    elif len(digits) == 9 and digits.startswith("5"):
-        number = default_country_code + digits
-    else:
-        number = digits
-    if not _DIGITS.match(number) or not 8 <= len(number) <= 15:
+    if raw.startswith("966") and not raw.startswith("+"):
+        raw = "+" + raw  # written without its +, as many exports do
+    try:
+        number = phonenumbers.parse(raw, region)
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        if number is not None and number.country_code == 966:
+            raise ValidationError(_("Enter a valid Saudi phone number."), code="invalid_phone")
         raise ValidationError(_("Enter a valid phone number."), code="invalid_phone")
-    if number.startswith("966") and not (len(number) == 12 and number[3] in "1234567"):
-        raise ValidationError(_("Enter a valid Saudi phone number."), code="invalid_phone")
-    return "+" + number
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -21,6 +21,9 @@ RIYADH = ZoneInfo("Asia/Riyadh")
 MLLP_START, MLLP_END = "\x0b", "\x1c"
 _ARABIC = re.compile(r"[\u0600-\u06FF]")
 _PATIENT_CLASS = {"E": "EMS", "I": "INPATIENT", "O": "OPD", "P": "INPATIENT", "R": "OPD", "B": "INPATIENT"}
+# HL7 table 0001 (administrative sex): other, ambiguous, not applicable and
+# non-binary are stored as unknown; anything else is refused by the patient rules.
+_GENDERS = {"M": "M", "F": "F", "U": "U", "O": "U", "A": "U", "N": "U", "X": "U"}
 _LANGUAGES = {"AR": "ar", "ARA": "ar", "ARABIC": "ar", "EN": "en", "ENG": "en", "ENGLISH": "en"}
 # The HL7 field each event value is read from, to name it in a problem.
 _FIELDS = {
@@ -226,7 +229,7 @@ def parse_adt(text: str) -> HISEvent:
             name_ar=name_ar,
             name_en=name_en,
             birth_date=birth_date,
-            gender=message.get("PID", 8).upper()[:1],
+            gender=_GENDERS.get(message.get("PID", 8).upper(), message.get("PID", 8)),
             phone=phone,
             language=language,
         ),

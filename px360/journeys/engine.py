@@ -21,7 +21,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from px360.core.validators import national_id_is_valid, normalize_phone
 from px360.integrations.events import (
     ADMIT_EVENTS,
     CANCEL_EVENTS,
@@ -32,6 +31,7 @@ from px360.integrations.events import (
     HISEvent,
 )
 from px360.organizations.models import Department, Hospital, Patient, Physician
+from px360.organizations.services import upsert_patient
 
 from .choices import EncounterSource, EncounterStatus, EncounterType
 from .models import (
@@ -215,38 +215,31 @@ def _revert_stages(journey: JourneyInstance, original_event: str, cancel_event: 
 
 
 def _upsert_patient(hospital: Hospital, data) -> Patient:
-    if not data.mrn:
-        raise JourneyError(_("The patient MRN is missing."))
-    patient = Patient.objects.filter(hospital=hospital, mrn=data.mrn).first() or Patient(
-        hospital=hospital, mrn=data.mrn
-    )
-    changes = {}
-    if data.national_id:
-        if not national_id_is_valid(data.national_id):
-            raise JourneyError(
-                _("“%(value)s” is not a valid Saudi national ID or iqama number.") % {"value": data.national_id}
-            )
-        changes["national_id"] = data.national_id
-    if data.phone:
-        try:
-            changes["phone"] = normalize_phone(data.phone)
-        except ValidationError as error:
-            raise JourneyError(error.messages[0]) from None
-    for field in ("name_ar", "name_en", "email"):
-        if getattr(data, field):
-            changes[field] = getattr(data, field)
-    if data.birth_date:
-        changes["birth_date"] = data.birth_date
-    if data.gender in ("M", "F", "U"):
-        changes["gender"] = data.gender
-    if data.language in ("ar", "en"):
-        changes["preferred_language"] = data.language
-    dirty = patient._state.adding or any(getattr(patient, key) != value for key, value in changes.items())
-    if dirty:
-        for key, value in changes.items():
-            setattr(patient, key, value)
-        patient.save()
-    return patient
+    """The event's patient, cleaned by the rules every source shares (px360.organizations.services)."""
+    raw = {
+        "national_id": data.national_id,
+        "name_ar": data.name_ar,
+        "name_en": data.name_en,
+        "phone": data.phone,
+        "email": data.email,
+        "birth_date": data.birth_date,
+        "gender": data.gender,
+        "preferred_language": data.language,
+    }
+    try:
+        return upsert_patient(hospital, data.mrn, raw)
+    except ValidationError as error:
+        raise JourneyError(_patient_problem(error)) from None
+
+
+def _patient_problem(error: ValidationError) -> str:
+    """One line naming the patient field and what is wrong with it (never its value)."""
+    fields = getattr(error, "error_dict", None)
+    if not fields:
+        return error.messages[0]
+    name, errors = next(iter(fields.items()))
+    label = Patient._meta.get_field(name).verbose_name if name != "mrn" else _("MRN")
+    return _("Patient %(field)s: %(problem)s") % {"field": label, "problem": errors[0].messages[0]}
 
 
 def _encounter_values(hospital: Hospital, event: HISEvent) -> dict:

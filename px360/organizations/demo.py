@@ -124,7 +124,7 @@ def load_organizations(*, password=None):
                     "gender": gender,
                     "birth_date": date(rng.randint(1950, 2005), rng.randint(1, 12), rng.randint(1, 28)),
                     "nationality": "SA" if number % 4 else "EG",
-                    "phone": f"+9665{rng.randint(0, 99999999):08d}",
+                    "phone": f"+9665{rng.choice('0345689')}{rng.randint(0, 9999999):07d}",
                     "preferred_language": "ar" if number % 3 else "en",
                 },
             )

@@ -10,7 +10,7 @@ from simple_history.models import HistoricalRecords
 
 from px360.core.access import ModelAccess
 from px360.core.models import SoftDeleteModel
-from px360.core.validators import normalize_phone, validate_national_id
+from px360.core.validators import validate_national_id
 
 from .choices import Channel, Gender, Language
 from .search import name_search_value
@@ -298,11 +298,17 @@ class Patient(SoftDeleteModel):
 
     def clean(self):
         super().clean()
-        if self.phone:
-            try:
-                self.phone = normalize_phone(self.phone)
-            except ValidationError as error:
-                raise ValidationError({"phone": error.messages}) from None
+        # The rules every source of patient data shares (px360.organizations.services).
+        from .services import PatientRules
+
+        cleaned = PatientRules().clean(
+            {"phone": self.phone, "email": self.email, "birth_date": self.birth_date, "national_id": self.national_id},
+            fields=("phone", "email", "birth_date"),
+        )
+        if not cleaned.ok:
+            raise ValidationError(cleaned.errors)
+        for name, value in cleaned.values.items():
+            setattr(self, name, value)
 
     def is_opted_out(self, channel: str) -> bool:
         return bool(getattr(self, f"opted_out_{channel}", False))

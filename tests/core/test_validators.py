@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from px360.core.masking import mask_national_id
 from px360.core.validators import national_id_is_valid, normalize_phone
@@ -33,6 +34,13 @@ def test_iqama_numbers_start_with_two():
         ("+966 50 123 4567", "+966501234567"),
         ("٠٥٠١٢٣٤٥٦٧", "+966501234567"),
         ("+201001234567", "+201001234567"),
+        # Expatriates' own numbers, written as they come in HIS exports.
+        ("00201001234567", "+201001234567"),
+        ("+91 98123 45678", "+919812345678"),
+        ("+92 300 1234567", "+923001234567"),
+        ("+63 917 123 4567", "+639171234567"),
+        # A Riyadh landline.
+        ("011 234 5678", "+966112345678"),
         ("", ""),
     ],
 )
@@ -40,10 +48,16 @@ def test_phone_normalised_to_e164(raw, expected):
     assert normalize_phone(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["12", "05012", "+9665012", "phone"])
+@pytest.mark.parametrize("raw", ["12", "05012", "+9665012", "phone", "+1000000008", "+20100123", "+91981234"])
 def test_bad_phones_raise(raw):
     with pytest.raises(ValidationError):
         normalize_phone(raw)
+
+
+def test_a_saudi_number_outside_the_numbering_plan_is_refused_as_saudi():
+    # 052 is not a Saudi mobile range: checked against the plan, not by length.
+    with translation.override("en"), pytest.raises(ValidationError, match="valid Saudi phone number"):
+        normalize_phone("0520000000")
 
 
 def test_mask_keeps_last_four():
