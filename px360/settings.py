@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "px360.integrations",
     "px360.surveys",
     "px360.notifications",
+    "px360.demo",
 ]
 
 MIDDLEWARE = [

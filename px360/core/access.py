@@ -35,6 +35,7 @@ from functools import reduce
 from operator import or_
 
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.models import Q
 
@@ -93,6 +94,18 @@ _ROLE_SCOPE = {
 }
 
 
+# How to read a department tree: the organizations app, which owns departments,
+# registers it on start (OrganizationsConfig.ready); the platform below it
+# never imports it.
+_department_tree = None
+
+
+def register_department_tree(subtree_ids) -> None:
+    """Name the function that returns a department's id and the ids of every department below it."""
+    global _department_tree
+    _department_tree = subtree_ids
+
+
 def scope_for(user) -> Scope:
     """The user's scope, computed once per user object (i.e. per request)."""
     cached = getattr(user, "_px360_scope", None)
@@ -125,9 +138,9 @@ def _compute_scope(user) -> Scope:
     hospital_ids = frozenset({user.hospital_id})
     department_ids: frozenset = frozenset()
     if kind == ScopeKind.DEPARTMENT_TREE and user.department_id:
-        from px360.organizations.selectors import department_subtree_ids
-
-        department_ids = frozenset(department_subtree_ids(user.department_id))
+        if _department_tree is None:
+            raise ImproperlyConfigured("No department tree is registered: is px360.organizations installed?")
+        department_ids = frozenset(_department_tree(user.department_id))
     elif kind == ScopeKind.DEPARTMENT and user.department_id:
         department_ids = frozenset({user.department_id})
     return Scope(kind, user_id=user.pk, hospital_ids=hospital_ids, department_ids=department_ids)
@@ -318,6 +331,7 @@ __all__ = [
     "can_access",
     "granted_pks",
     "hospital_ids_for",
+    "register_department_tree",
     "restrict",
     "scope_for",
     "scope_q",

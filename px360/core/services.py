@@ -283,11 +283,11 @@ def audit_record(
 
 
 def _hospital_of(obj):
-    from px360.organizations.models import Hospital
-
-    if isinstance(obj, Hospital):
+    """The hospital a record belongs to (a hospital belongs to itself), without a query."""
+    hospital_field = AuditEvent._meta.get_field("hospital")
+    if isinstance(obj, hospital_field.related_model):
         return obj
     hospital_id = getattr(obj, "hospital_id", None)
     if hospital_id is None:
         return None
-    return Hospital(pk=hospital_id)
+    return hospital_field.related_model(pk=hospital_id)

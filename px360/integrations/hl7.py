@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from django.utils import timezone as dj_timezone
 from django.utils.translation import gettext as _
 
-from .events import SUPPORTED_EVENTS, HISEvent, PatientData
+from px360.journeys.events import SUPPORTED_EVENTS, HISEvent, PatientData
+
 from .schema import max_length
 
 RIYADH = ZoneInfo("Asia/Riyadh")

@@ -6,7 +6,7 @@ from django.apps import apps
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from .events import SUPPORTED_EVENTS, HISEvent
+from px360.journeys.events import SUPPORTED_EVENTS, HISEvent
 
 ENCOUNTER_TYPES = ("EMS", "INPATIENT", "OPD")
 

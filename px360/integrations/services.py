@@ -17,10 +17,11 @@ from django.utils.translation import gettext as _
 
 from px360.core.models import AuditAction
 from px360.core.services import audit_record
+from px360.journeys.engine import JourneyError, apply_his_event
+from px360.journeys.events import HISEvent
 from px360.organizations.models import Hospital
 
 from .choices import EventFormat, EventStatus
-from .events import HISEvent
 from .hl7 import HL7Error, parse_adt, read_header
 from .models import ApiKey, InboundEvent, IntegrationSource
 from .schema import validate_event
@@ -291,14 +292,8 @@ def _enqueue(event_id) -> None:
 # --- processing ---------------------------------------------------------------
 
 
-class EventProcessingError(Exception):
-    """The event is well-formed but cannot be applied (e.g. an unknown encounter)."""
-
-
 def event_process(*, event_id) -> InboundEvent:
     """Apply one stored event to encounters and journeys; safe to run twice."""
-    from px360.journeys.engine import apply_his_event
-
     failure = None
     with transaction.atomic():
         event = InboundEvent.objects.select_for_update().get(pk=event_id)
@@ -308,7 +303,7 @@ def event_process(*, event_id) -> InboundEvent:
         try:
             with transaction.atomic():
                 encounter = apply_his_event(his_event=HISEvent.from_json(event.payload), inbound_event=event)
-        except EventProcessingError as error:
+        except JourneyError as error:
             event.status = EventStatus.FAILED
             event.error = str(error)
         except Exception as error:

@@ -21,7 +21,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
-from px360.integrations.events import (
+from px360.organizations.models import Department, Hospital, Patient, Physician
+from px360.organizations.services import upsert_patient
+
+from .choices import EncounterSource, EncounterStatus, EncounterType
+from .events import (
     ADMIT_EVENTS,
     CANCEL_EVENTS,
     CREATING_EVENTS,
@@ -30,10 +34,6 @@ from px360.integrations.events import (
     UPDATE_EVENTS,
     HISEvent,
 )
-from px360.organizations.models import Department, Hospital, Patient, Physician
-from px360.organizations.services import upsert_patient
-
-from .choices import EncounterSource, EncounterStatus, EncounterType
 from .models import (
     Encounter,
     JourneyInstance,
@@ -272,15 +272,10 @@ def _encounter_values(hospital: Hospital, event: HISEvent) -> dict:
 def apply_his_event(*, his_event: HISEvent, inbound_event=None) -> Encounter:
     """Apply one ADT event: upsert patient and encounter, move the journey.
 
-    Raises ``EventProcessingError`` (integrations) with a translated reason
-    when the event cannot be applied; nothing is then changed.
+    Raises :class:`JourneyError` with a translated reason when the event
+    cannot be applied; nothing is then changed (the caller's transaction).
     """
-    from px360.integrations.services import EventProcessingError
-
-    try:
-        return _apply(his_event, inbound_event)
-    except JourneyError as error:
-        raise EventProcessingError(str(error)) from None
+    return _apply(his_event, inbound_event)
 
 
 def _apply(event: HISEvent, inbound_event) -> Encounter:

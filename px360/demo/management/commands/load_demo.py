@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from px360.core.demo import demo_loaders
+from px360.demo.loaders import demo_loaders
+from px360.surveys.services import next_allowed_send_time, policy_for
 
 
 def demo_password() -> tuple[str, bool]:
@@ -35,8 +36,6 @@ def demo_moment():
     otherwise show no invitation sent and no survey answered. Every timestamp
     stays in the past.
     """
-    from px360.surveys.services import next_allowed_send_time, policy_for
-
     now = timezone.now()
     # The demo hospitals keep the default quiet hours.
     policy = policy_for(None)

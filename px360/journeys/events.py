@@ -1,4 +1,10 @@
-"""The one shape every HIS event takes once parsed, whatever format it came in."""
+"""The one shape every HIS event takes once parsed, whatever format it came in.
+
+The journeys app owns this contract: the integrations app parses HL7 v2 and
+JSON into an :class:`HISEvent` and hands it to
+:func:`px360.journeys.engine.apply_his_event`, which raises
+:class:`~px360.journeys.engine.JourneyError` when the event cannot be applied.
+"""
 
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
