@@ -147,10 +147,7 @@ class PatientRules:
         text = self._text(value)
         if not text:
             return ""
-        try:
-            validate_email(text)
-        except ValidationError:
-            raise ValidationError(_("Not a valid e-mail address."), code="invalid_email") from None
+        validate_email(text)  # Django's own message, as the admin's e-mail field gives it
         local, _at, domain = text.rpartition("@")
         return f"{local}@{domain.lower()}"
 
