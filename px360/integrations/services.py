@@ -10,11 +10,11 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from px360.common.ratelimit import over_limit
 from px360.core.models import AuditAction
 from px360.core.services import audit_record
 from px360.journeys.engine import JourneyError, apply_his_event
@@ -93,18 +93,8 @@ def api_key_authenticate(header: str) -> ApiKey | None:
 
 
 def rate_limited(api_key: ApiKey) -> bool:
-    """Fixed one-minute window per key, counted in the shared cache."""
-    window = int(timezone.now().timestamp() // 60)
-    cache_key = f"px360:intake:{api_key.pk}:{window}"
-    if cache.add(cache_key, 1, timeout=120):
-        count = 1
-    else:
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.set(cache_key, 1, timeout=120)
-            count = 1
-    return count > api_key.source.rate_limit_per_minute
+    """Over the key's source's calls per minute."""
+    return over_limit("intake", str(api_key.pk), limit=api_key.source.rate_limit_per_minute)
 
 
 # --- receiving ----------------------------------------------------------------

@@ -9,7 +9,6 @@ the same work, so a link reveals nothing about itself or other links.
 from __future__ import annotations
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
@@ -18,6 +17,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
+from px360.common.ratelimit import over_limit
 from px360.core.services import client_ip
 
 from . import scoring
@@ -38,18 +38,8 @@ THANKS_WINDOW_SECONDS = 3600
 
 
 def _rate_limited(request) -> bool:
-    """A fixed one-minute window per client address, counted in the shared cache."""
-    window = int(timezone.now().timestamp() // 60)
-    key = f"px360:survey:{client_ip(request) or '-'}:{window}"
-    if cache.add(key, 1, timeout=120):
-        count = 1
-    else:
-        try:
-            count = cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=120)
-            count = 1
-    return count > settings.PX360_SURVEY_RATE_LIMIT_PER_MINUTE
+    """Over the survey pages' calls per minute from this client address."""
+    return over_limit("survey", client_ip(request) or "-", limit=settings.PX360_SURVEY_RATE_LIMIT_PER_MINUTE)
 
 
 def _chosen_language(request) -> str | None:
