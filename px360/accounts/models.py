@@ -9,6 +9,7 @@ from simple_history.models import HistoricalRecords
 
 from px360.core.access import ModelAccess
 from px360.core.choices import Language
+from px360.core.history import history_user
 from px360.core.models import BaseModel
 
 from .roles import RoleCode
@@ -70,7 +71,7 @@ class User(AbstractUser):
     )
     roles = models.ManyToManyField(Role, verbose_name=_("roles"), blank=True, related_name="users")
 
-    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+    history = HistoricalRecords(excluded_fields=["password", "last_login"], get_user=history_user)
 
     px_access = ModelAccess(hospital="hospital", department="department", owner="pk")
     px_personal_data = True

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from px360.core.access import ModelAccess
+from px360.core.history import history_user
 from px360.core.models import BaseModel
 
 from .choices import EventFormat, EventStatus
@@ -28,7 +29,7 @@ class IntegrationSource(BaseModel):
         _("rate limit per minute"), default=600, help_text=_("Requests a key of this source may make each minute.")
     )
 
-    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[hospitals])
+    history = HistoricalRecords(excluded_fields=["updated_at"], m2m_fields=[hospitals], get_user=history_user)
 
     px_access = ModelAccess(hospital="hospitals")
 

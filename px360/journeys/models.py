@@ -6,10 +6,12 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from px360.core.access import ModelAccess
+from px360.core.history import history_user
 from px360.core.models import BaseModel, SoftDeleteModel
 
 from .choices import EncounterSource, EncounterStatus, EncounterType, ImportMode, JobKind, JobStatus
@@ -81,6 +83,7 @@ class Encounter(SoftDeleteModel):
     history = HistoricalRecords(
         excluded_fields=["updated_at"],
         no_db_index=["hospital", "patient", "department", "attending_physician", "import_job", "created_at"],
+        get_user=history_user,
     )
 
     px_access = ModelAccess(hospital="hospital", department="department", physician="attending_physician")
@@ -125,6 +128,10 @@ class Encounter(SoftDeleteModel):
             raise ValidationError({"department": _("The department must belong to the same hospital.")})
         if self.patient_id and self.hospital_id and self.patient.hospital_id != self.hospital_id:
             raise ValidationError({"patient": _("The patient must belong to the same hospital.")})
+
+
+# The phase between a confirmed import and the job cluster starting to save it.
+JOB_CONFIRMED_LABEL = pgettext_lazy("job", "Confirmed, waiting to be saved")
 
 
 def _job_upload_to(job, filename):
@@ -185,6 +192,12 @@ class ImportJob(BaseModel):
     failure_reason = models.TextField(_("why it failed"), blank=True)
     output_file = models.FileField(_("result file"), upload_to=_job_upload_to, max_length=300, blank=True)
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    confirmed_at = models.DateTimeField(
+        _("confirmed at"),
+        null=True,
+        blank=True,
+        help_text=_("When the importer confirmed the checked file; it is saved (or queued) from then on."),
+    )
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
 
     px_access = ModelAccess(hospital="hospital", owner="user_id")
@@ -202,13 +215,28 @@ class ImportJob(BaseModel):
         return f"{self.get_kind_display()} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
     @property
+    def is_confirmed(self) -> bool:
+        """Confirmed and waiting for the job cluster to start saving (status still "checked")."""
+        return self.status == JobStatus.VALIDATED and self.confirmed_at is not None
+
+    @property
     def is_running(self) -> bool:
-        return self.status in JobStatus.active()
+        return self.status in JobStatus.active() or self.is_confirmed
+
+    @property
+    def phase(self) -> str:
+        """Where the job is, as the page tells it: the status, with "confirmed" between "checked" and "saving"."""
+        return "confirmed" if self.is_confirmed else self.status
+
+    def get_phase_display(self) -> str:
+        return str(JOB_CONFIRMED_LABEL) if self.is_confirmed else self.get_status_display()
 
     @property
     def can_confirm(self) -> bool:
-        """A checked import may be saved: no bad rows, or the valid-rows mode with something to save."""
+        """A checked import may be saved once: no bad rows, or the valid-rows mode with something to save."""
         if self.kind != JobKind.IMPORT or self.status != JobStatus.VALIDATED or self.dry_run:
+            return False
+        if self.confirmed_at is not None:
             return False
         valid_rows = self.new_count + self.updated_count + self.unchanged_count
         if self.rejected_count == 0:

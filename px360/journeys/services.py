@@ -23,6 +23,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from px360.core.access import user_is_global
+from px360.core.history import acting_user
 from px360.core.models import AuditAction
 from px360.core.services import audit_filters, audit_record
 
@@ -342,13 +343,15 @@ def journeys_for_import(*, job: ImportJob) -> dict:
 
     totals = {"journeys_started": 0, "stages_completed": 0, "surveys_recovered": 0}
     ids = list(Encounter.objects.filter(import_job=job).order_by("pk").values_list("pk", flat=True))
-    for start in range(0, len(ids), JOURNEY_BATCH):
-        batch = ids[start : start + JOURNEY_BATCH]
-        counts = sync_encounters(encounter_ids=batch, reference=f"import {job.pk}")
-        for key in counts:
-            totals[key] += counts[key]
-        # A retried task: stages an earlier attempt completed but did not survey.
-        totals["surveys_recovered"] += schedule_missing_surveys(encounter_ids=batch)
+    # The journeys' and stages' history names whoever ran the import.
+    with acting_user(job.user):
+        for start in range(0, len(ids), JOURNEY_BATCH):
+            batch = ids[start : start + JOURNEY_BATCH]
+            counts = sync_encounters(encounter_ids=batch, reference=f"import {job.pk}")
+            for key in counts:
+                totals[key] += counts[key]
+            # A retried task: stages an earlier attempt completed but did not survey.
+            totals["surveys_recovered"] += schedule_missing_surveys(encounter_ids=batch)
     return totals
 
 

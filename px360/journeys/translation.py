@@ -3,6 +3,8 @@
 from modeltranslation.translator import TranslationOptions, register
 from simple_history import register as register_history
 
+from px360.core.history import history_user
+
 from .journey_models import JourneyInstance, JourneyStageInstance, JourneyStageTemplate, JourneyTemplate
 
 
@@ -19,4 +21,4 @@ class JourneyStageTemplateTranslation(TranslationOptions):
 
 
 for model in (JourneyTemplate, JourneyStageTemplate, JourneyInstance, JourneyStageInstance):
-    register_history(model, excluded_fields=["updated_at"])
+    register_history(model, excluded_fields=["updated_at"], get_user=history_user)

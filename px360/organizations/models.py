@@ -9,6 +9,7 @@ from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from simple_history.models import HistoricalRecords
 
 from px360.core.access import ModelAccess
+from px360.core.history import history_user
 from px360.core.models import SoftDeleteModel
 from px360.core.validators import validate_national_id
 
@@ -257,7 +258,9 @@ class Patient(SoftDeleteModel):
 
     # History is read per patient (its ``id``) and by date; the other columns' indexes
     # would only slow down every import and HIS event.
-    history = HistoricalRecords(excluded_fields=["updated_at"], no_db_index=["hospital", "national_id", "created_at"])
+    history = HistoricalRecords(
+        excluded_fields=["updated_at"], no_db_index=["hospital", "national_id", "created_at"], get_user=history_user
+    )
 
     px_access = ModelAccess(hospital="hospital")
     # Shown masked (and read-only on stored patients) to roles below Hospital

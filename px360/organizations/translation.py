@@ -7,6 +7,8 @@ declared on a model with translated fields crashes every save.
 from modeltranslation.translator import TranslationOptions, register
 from simple_history import register as register_history
 
+from px360.core.history import history_user
+
 from .models import Department, Employee, Hospital, Physician
 
 
@@ -34,4 +36,4 @@ class EmployeeTranslation(TranslationOptions):
 
 
 for model in (Hospital, Department, Physician, Employee):
-    register_history(model, excluded_fields=["updated_at"])
+    register_history(model, excluded_fields=["updated_at"], get_user=history_user)
