@@ -6,3 +6,9 @@ class IntegrationsConfig(AppConfig):
     name = "px360.integrations"
     label = "integrations"
     verbose_name = _("Integrations")
+
+    def ready(self):
+        # The patient 360 page's rows of this app (px360.organizations.timeline).
+        from .timeline import register_sources
+
+        register_sources()

@@ -6,3 +6,9 @@ class JourneysConfig(AppConfig):
     name = "px360.journeys"
     label = "journeys"
     verbose_name = _("Journeys")
+
+    def ready(self):
+        # The patient 360 page's rows of this app (px360.organizations.timeline).
+        from .timeline import register_sources
+
+        register_sources()

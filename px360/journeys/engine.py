@@ -13,10 +13,9 @@ import logging
 from collections import defaultdict
 from datetime import datetime
 
-from django.apps import apps
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
@@ -24,6 +23,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from px360.organizations.models import Department, Hospital, Patient, Physician
 from px360.organizations.services import upsert_patient
 
+from . import hooks
 from .choices import EncounterSource, EncounterStatus, EncounterType
 from .events import (
     ADMIT_EVENTS,
@@ -123,19 +123,9 @@ def stage_transition(
     return True
 
 
-def _surveys_service(name: str):
-    """A hook of the surveys app, when it is installed (it is optional)."""
-    if not apps.is_installed("px360.surveys"):
-        return None
-    from px360.surveys import services
-
-    return getattr(services, name)
-
-
 def _after_stage_completed(stage: JourneyStageInstance) -> None:
-    schedule = _surveys_service("survey_schedule_for_stage")
-    if schedule is not None:
-        schedule(stage=stage)
+    for listener in hooks.listeners():
+        listener.stage_completed(stage)
 
 
 def _update_journey_status(journey: JourneyInstance, at: datetime) -> None:
@@ -363,9 +353,9 @@ def _apply_cancellation(encounter: Encounter, event: HISEvent, reference: str) -
                 )
             journey.status = JourneyStatus.CANCELLED
             journey.save()
-    cancel = _surveys_service("survey_cancel_pending")
-    if event.event_type in ("A11", "A13") and cancel is not None:
-        cancel(encounter=encounter, reason=event.event_type)
+    if event.event_type in ("A11", "A13"):
+        for listener in hooks.listeners():
+            listener.encounter_cancelled(encounter, reason=event.event_type)
 
 
 def _bulk_complete_discharge(discharged: dict, reference: str) -> list:
@@ -497,37 +487,40 @@ def sync_encounters(*, encounter_ids: list, reference: str = "") -> dict:
 
 
 def schedule_stage_surveys(*, stage_ids: list) -> int:
-    """Schedule (or suppress, with the reason) the surveys of these completed stages.
+    """Hand these completed stages to the listeners (the surveys app invites or suppresses).
 
     Stages, journeys, encounters and patients are read in one query; each
-    invitation is decided in its own short transaction.
+    listener decides in its own short transactions. Returns how many stages
+    the listeners acted on.
     """
-    schedule = _surveys_service("survey_schedule_for_stages")
-    if schedule is None or not stage_ids:
+    listeners = hooks.listeners()
+    if not listeners or not stage_ids:
         return 0
     stages = list(
         JourneyStageInstance.objects.filter(pk__in=stage_ids, status=StageStatus.COMPLETED)
         .select_related("journey__encounter__patient", "journey__encounter__department")
         .order_by("completed_at", "pk")
     )
-    return schedule(stages=stages)
+    return sum(listener.stages_completed(stages) for listener in listeners)
 
 
 def schedule_missing_surveys(*, encounter_ids: list) -> int:
-    """Surveys for completed stages of these encounters that have none yet.
+    """What the listeners missed for completed stages of these encounters.
 
     A retried batch finds its stages already completed; this picks up the
     invitations a stopped worker did not get to.
     """
-    from px360.surveys.models import SurveyInstance
-
-    stage_ids = list(
-        JourneyStageInstance.objects.filter(
-            journey__encounter_id__in=encounter_ids,
-            status=StageStatus.COMPLETED,
-            survey_template__isnull=False,
-        )
-        .exclude(Exists(SurveyInstance.objects.filter(journey_stage=OuterRef("pk"))))
-        .values_list("pk", flat=True)
+    completed = JourneyStageInstance.objects.filter(
+        journey__encounter_id__in=encounter_ids, status=StageStatus.COMPLETED
     )
-    return schedule_stage_surveys(stage_ids=stage_ids)
+    acted = 0
+    for listener in hooks.listeners():
+        stage_ids = list(listener.stages_missing_follow_up(completed).values_list("pk", flat=True))
+        if stage_ids:
+            stages = list(
+                JourneyStageInstance.objects.filter(pk__in=stage_ids)
+                .select_related("journey__encounter__patient", "journey__encounter__department")
+                .order_by("completed_at", "pk")
+            )
+            acted += listener.stages_completed(stages)
+    return acted

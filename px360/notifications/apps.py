@@ -6,3 +6,9 @@ class NotificationsConfig(AppConfig):
     name = "px360.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self):
+        # The patient 360 page's rows of this app (px360.organizations.timeline).
+        from .timeline import register_sources
+
+        register_sources()

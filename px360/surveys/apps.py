@@ -6,3 +6,16 @@ class SurveysConfig(AppConfig):
     name = "px360.surveys"
     label = "surveys"
     verbose_name = _("Surveys")
+
+    def ready(self):
+        from px360.journeys.hooks import register
+
+        from .journeys import SurveyInvitations
+
+        # A completed journey stage with a survey invites the patient.
+        register(SurveyInvitations())
+
+        # The patient 360 page's rows of this app (px360.organizations.timeline).
+        from .timeline import register_sources
+
+        register_sources()
