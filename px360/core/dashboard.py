@@ -1,21 +1,26 @@
-"""The admin's home page: a few figures in the user's scope, each a link to its list.
+"""The admin's home page: a few figures in the user's scope, each a link to exactly the rows it counts.
 
-Every figure is counted on a queryset narrowed by the access policy, and a
-figure the user may not see is left out, so a Hospital Admin's home page
-never counts another hospital's rows.
+A figure is defined by its link alone: a list and the filters that list
+declares. Its value is the number of rows that list shows for those filters,
+read through the list itself (the model admin's changelist, built from the
+same parameters): scoped by the access policy, soft-deleted rows left out,
+every filter applied as the list applies it. A figure and its list cannot
+disagree, and a filter the list does not declare fails here as it would
+there. A figure the user may not see is left out.
 """
 
+import copy
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.apps import apps
 from django.contrib import admin
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-
-from px360.core.access import restrict
+from unfold.paginator import InfinitePaginator
 
 
 @dataclass(frozen=True)
@@ -23,62 +28,58 @@ class Figure:
     label: str
     model: str
     icon: str
-    filters: dict
+    #: The list's filter parameters; a list value repeats the parameter (several choices).
     query: dict
 
 
-def _figures(now):
-    # Whole minutes: the list's range filter takes a time to the minute.
+def _range_from(parameter: str, moment) -> dict:
+    """An Unfold date-time range filter's "from" (a date and a time to the minute, in Riyadh time)."""
+    local = timezone.localtime(moment)
+    return {f"{parameter}_from_0": local.date().isoformat(), f"{parameter}_from_1": local.strftime("%H:%M")}
+
+
+def _figures(now) -> list[Figure]:
+    # Whole minutes: the lists' range filters take a time to the minute.
     week_ago = (now - timedelta(days=7)).replace(second=0, microsecond=0)
     month_start = timezone.localtime(now).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    this_month = _range_from("submitted_at", month_start)
     return [
         Figure(
             _("Encounters in the last 7 days"),
             "journeys.encounter",
             "ward",
-            {"admitted_at__gte": week_ago},
-            # The list's own admission-time filter (Unfold's range: a date and a time).
-            {
-                "admitted_at_from_0": timezone.localtime(week_ago).date().isoformat(),
-                "admitted_at_from_1": timezone.localtime(week_ago).strftime("%H:%M"),
-            },
+            _range_from("admitted_at", week_ago),
         ),
-        Figure(
-            _("Journeys in progress"),
-            "journeys.journeyinstance",
-            "timeline",
-            {"status": "active"},
-            {"status__exact": "active"},
-        ),
-        Figure(
-            _("HIS messages that failed"),
-            "integrations.inboundevent",
-            "error",
-            {"status": "failed"},
-            {"status__exact": "failed"},
-        ),
+        Figure(_("Journeys in progress"), "journeys.journeyinstance", "timeline", {"status__exact": "active"}),
+        Figure(_("HIS messages that failed"), "integrations.inboundevent", "error", {"status__exact": "failed"}),
         Figure(
             _("Surveys awaiting an answer"),
             "surveys.surveyinstance",
             "forward_to_inbox",
-            {"status__in": ["invited", "opened"]},
-            {},
+            {"status__exact": ["invited", "opened"]},
         ),
-        Figure(
-            _("Survey responses this month"),
-            "surveys.surveyresponse",
-            "rate_review",
-            {"submitted_at__gte": month_start},
-            {},
-        ),
+        Figure(_("Survey responses this month"), "surveys.surveyresponse", "rate_review", this_month),
         Figure(
             _("Negative responses this month"),
             "surveys.surveyresponse",
             "sentiment_dissatisfied",
-            {"submitted_at__gte": month_start, "is_negative": True},
-            {"negative": "yes"},
+            {**this_month, "negative": "yes"},
         ),
     ]
+
+
+def figure_changelist(request, model_admin, query: dict):
+    """The changelist ``request.user`` sees at the list's URL with ``query``."""
+    list_request = copy.copy(request)
+    list_request.GET = QueryDict(urlencode(query, doseq=True))
+    return model_admin.get_changelist_instance(list_request)
+
+
+def _row_count(changelist) -> int:
+    if isinstance(changelist.paginator, InfinitePaginator):
+        # Lists too long to count on every page view: counted here, once.
+        return changelist.queryset.count()
+    return changelist.result_count  # already counted by the list's paginator
 
 
 def dashboard_figures(request) -> list[dict]:
@@ -91,10 +92,10 @@ def dashboard_figures(request) -> list[dict]:
         model_admin = admin.site._registry.get(model)
         if model_admin is None or not model_admin.has_view_permission(request):
             continue
-        count = restrict(model._default_manager.filter(**figure.filters), request.user).count()
+        count = _row_count(figure_changelist(request, model_admin, figure.query))
         url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
         if figure.query:
-            url += "?" + urlencode(figure.query)
+            url += "?" + urlencode(figure.query, doseq=True)
         cards.append({"label": figure.label, "value": count, "icon": figure.icon, "url": url})
     return cards
 

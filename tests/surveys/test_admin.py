@@ -55,7 +55,7 @@ def test_the_funnel_counts_match_the_raw_rows(client, world, superuser, library)
     client.force_login(superuser)
     page = client.get(reverse("admin:surveys_surveyinstance_funnel"))
     assert page.status_code == 200
-    rows = {row["label"]: row for row in page.context["by_template"]}
+    rows = {row["code"]: row for row in page.context["by_template"]}
     for code in ("nps-only", "opd-visit"):
         raw = SurveyInstance.objects.filter(template__code=code)
         expected = {
@@ -70,7 +70,7 @@ def test_the_funnel_counts_match_the_raw_rows(client, world, superuser, library)
         assert {k: rows[code][k] for k in expected} == expected
     assert rows["nps-only"]["triggered"] == 4 and rows["nps-only"]["opened"] == 2 and rows["nps-only"]["completed"] == 1
     assert rows["opd-visit"]["suppressed"] == 1
-    by_hospital = {row["label"]: row for row in page.context["by_hospital"]}
+    by_hospital = {row["code"]: row for row in page.context["by_hospital"]}
     assert by_hospital["HA"]["triggered"] == 4 and by_hospital["HB"]["triggered"] == 1
 
 
@@ -78,7 +78,7 @@ def test_a_coordinator_sees_only_their_hospital_and_gets_404_outside_it(client, 
     coordinator = make_user(RoleCode.PX_COORDINATOR, hospital=hospital_a)
     client.force_login(coordinator)
     page = client.get(reverse("admin:surveys_surveyinstance_funnel"))
-    assert {row["label"] for row in page.context["by_hospital"]} == {"HA"}
+    assert {row["code"] for row in page.context["by_hospital"]} == {"HA"}
     b_instance = world["instances"][-1]
     assert client.get(reverse("admin:surveys_surveyinstance_change", args=[b_instance.pk])).status_code == 404
     assert (

@@ -15,9 +15,9 @@ from unfold.paginator import InfinitePaginator
 from px360.core.access import hospital_ids_for, restrict
 from px360.core.admin.base import PXModelAdmin
 from px360.core.admin.importexport import PXImportExportMixin
-from px360.core.services import audit_search, looks_like_national_id
+from px360.core.services import audit_search
 from px360.organizations.models import Hospital, Patient
-from px360.organizations.search import normalize_name
+from px360.organizations.search import patient_match
 
 from ..importer import COLUMNS
 from ..models import Encounter, ImportJob
@@ -73,7 +73,7 @@ class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
         ("admitted_at", RangeDateTimeFilter),
     )
     search_fields = ("=encounter_number",)  # the real search is get_search_results
-    search_help_text = _("Encounter number, MRN or national ID (exact), or part of the patient's name.")
+    search_help_text = _("Encounter number, MRN, national ID or phone number (exact), or part of the patient's name.")
     autocomplete_fields = ("hospital", "patient", "department", "attending_physician")
     readonly_fields = ("source", "import_job")
     fieldsets = (
@@ -85,13 +85,15 @@ class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
     # --- search ----------------------------------------------------------------
 
     def get_search_results(self, request, queryset, search_term):
-        """Encounter number, MRN or national ID (exact), or part of the patient's name.
+        """Encounter number, MRN, national ID or phone number (exact), or part of the patient's name.
 
-        Two plans, chosen by how many patients the name matches (at most
-        ``NAME_MATCH_LIMIT`` are read to find out):
+        What a term matches on the patient is ``patient_match``'s rule, the
+        same on every list. Two plans, chosen by how many patients the term
+        matches (at most ``NAME_MATCH_LIMIT`` are read to find out):
 
-        - a rare name: its patients' encounters are collected through the
-          patient index, and the page sorts just those (fetched by id);
+        - a rare name (or an identifier): its patients' encounters are
+          collected through the patient index, and the page sorts just those
+          (fetched by id);
         - a common name (a thousand patients or more): the page walks its
           usual order and checks each row's patient, which finds a page of
           matches within a few hundred rows. Collecting every match first
@@ -100,35 +102,27 @@ class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        patients = Patient.objects.all()
         hospital_ids = hospital_ids_for(request.user)
-        if hospital_ids is not None:
-            patients = patients.filter(hospital_id__in=hospital_ids)
-        looks_like_id = looks_like_national_id(term)
         # MRNs and encounter numbers are indexed with their hospital: naming
         # the hospitals lets PostgreSQL probe those indexes instead of scanning.
         scope_hospitals = (
             list(hospital_ids) if hospital_ids is not None else list(Hospital.all_objects.values_list("pk", flat=True))
         )
-        exact = Q(hospital_id__in=scope_hospitals, mrn=term)
-        if looks_like_id:
-            exact |= Q(national_id=term)
-        patient_ids = list(patients.filter(exact).values_list("pk", flat=True)[: NAME_MATCH_LIMIT + 1])
-        name = normalize_name(term)
-        common_name = False
-        if len(name) >= 2 and not looks_like_id:
-            named = list(
-                patients.filter(name_search__contains=name).values_list("pk", flat=True)[: NAME_MATCH_LIMIT + 1]
-            )
-            common_name = len(named) > NAME_MATCH_LIMIT
-            if not common_name:
-                patient_ids += named
+        audit_search(request=request, model=Encounter, term=term)
         number_match = Q(hospital_id__in=scope_hospitals, encounter_number=term)
-        if common_name:
-            condition = (
-                number_match
-                | Q(patient_id__in=patient_ids)
-                | Q(patient__name_search__contains=name, patient__deleted_at__isnull=True)
+        match = patient_match(term, hospital_ids=scope_hospitals)
+        if match is None:
+            return queryset.filter(number_match), False
+        patient_ids = list(
+            Patient.objects.filter(hospital_id__in=scope_hospitals)
+            .filter(match)
+            .order_by()
+            .values_list("pk", flat=True)[: NAME_MATCH_LIMIT + 1]
+        )
+        if len(patient_ids) > NAME_MATCH_LIMIT:  # a common name
+            condition = number_match | (
+                patient_match(term, path="patient__", hospital_ids=scope_hospitals)
+                & Q(patient__hospital_id__in=scope_hospitals, patient__deleted_at__isnull=True)
             )
         else:
             encounter_ids = list(
@@ -140,7 +134,6 @@ class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
                 condition = Q(pk__in=_id_list(encounter_ids))
             else:  # a few patients with very many visits
                 condition = number_match | Q(patient_id__in=patient_ids)
-        audit_search(request=request, model=Encounter, term=term)
         return queryset.filter(condition), False
 
     # --- import (two steps: upload and check, then confirm) -----------------------

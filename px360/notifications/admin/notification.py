@@ -1,15 +1,23 @@
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
+from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateTimeFilter
 from unfold.decorators import display
+from unfold.paginator import InfinitePaginator
 
 from px360.core.admin.base import PXModelAdmin, ReadOnlyAdminMixin
+from px360.core.admin.search import PersonSearchMixin
+from px360.core.validators import ascii_digits, normalize_phone
+from px360.organizations.search import patient_match
 
 from ..choices import NotificationStatus
 from ..models import Notification
 
 # The body holds the survey link (a credential) and the recipient is personal
-# data: the admin shows neither, only a masked recipient.
+# data: the admin shows neither, only a masked recipient. Both are searched
+# only as a whole (an exact recipient), never a part of either.
 FIELDS = (
     "hospital",
     "survey_instance",
@@ -17,7 +25,7 @@ FIELDS = (
     "channel",
     "masked_recipient",
     "language",
-    "template_key",
+    "message_template",
     "status",
     "attempts",
     "next_attempt_at",
@@ -30,11 +38,21 @@ FIELDS = (
 )
 
 
-class NotificationAdmin(ReadOnlyAdminMixin, PXModelAdmin):
+def recipient_form(term: str) -> str:
+    """How a recipient typed as ``term`` is stored: a phone number in E.164, an address as it is ("" if neither)."""
+    text = ascii_digits(term.strip())
+    if "@" in text:
+        return text
+    try:
+        return normalize_phone(text)
+    except ValidationError:
+        return ""
+
+
+class NotificationAdmin(PersonSearchMixin, ReadOnlyAdminMixin, PXModelAdmin):
     list_display = (
-        "__str__",
-        "hospital",
-        "purpose",
+        "message",
+        "hospital_name",
         "channel",
         "status_badge",
         "attempts",
@@ -47,11 +65,50 @@ class NotificationAdmin(ReadOnlyAdminMixin, PXModelAdmin):
         ("channel", ChoicesDropdownFilter),
         ("purpose", ChoicesDropdownFilter),
         ("hospital", AutocompleteSelectFilter),
+        ("created_at", RangeDateTimeFilter),
     )
     list_select_related = ("hospital",)
+    # Millions of rows: no COUNT(*) (of the list or of a search), no page numbers.
+    paginator = InfinitePaginator
+    show_full_result_count = False
+    # Not used (PersonSearchMixin searches); Django shows the box only when it is set.
+    search_fields = ("=recipient",)
+    search_help_text = _(
+        "Recipient's phone number or e-mail address, the patient's MRN or national ID (exact), "
+        "or part of the patient's name."
+    )
+    person_path = "patient"
+    person_model = "organizations.Patient"
+    person_match = staticmethod(patient_match)
     fields = FIELDS
     readonly_fields = FIELDS
     actions = []
+
+    def own_search(self, request, term, hospital_ids):
+        """The recipient as a whole (a guardian's number, or a number the patient has since changed)."""
+        recipient = recipient_form(term)
+        # Addresses are stored as typed, in any case: compared case-insensitively
+        # (UPPER on PostgreSQL, which an index on UPPER(recipient) serves).
+        return Q(recipient__iexact=recipient) if recipient else None
+
+    @display(description=_("message"), ordering="purpose")
+    def message(self, obj):
+        # The purpose's name in the reader's language; the short id tells rows apart.
+        return format_html('{} · <bdi dir="ltr">{}</bdi>', obj.get_purpose_display(), str(obj.pk)[:8])
+
+    @display(description=_("hospital"), ordering="hospital__name")
+    def hospital_name(self, obj):
+        return obj.hospital.name if obj.hospital_id else "-"
+
+    @display(description=_("message template"))
+    def message_template(self, obj):
+        """The template's name, with the key the message templates and data exports use."""
+        key = obj.template_key
+        # Message templates are named after the purpose they serve.
+        name = dict(Notification._meta.get_field("purpose").flatchoices).get(key)
+        if name is None:
+            return format_html('<bdi dir="ltr">{}</bdi>', key)
+        return format_html('{} (<bdi dir="ltr">{}</bdi>)', name, key)
 
     @display(
         description=_("status"),
@@ -69,7 +126,7 @@ class NotificationAdmin(ReadOnlyAdminMixin, PXModelAdmin):
 
     @display(description=_("recipient"))
     def masked_recipient(self, obj):
-        return obj.masked_recipient
+        return format_html('<bdi dir="ltr">{}</bdi>', obj.masked_recipient)
 
 
 admin.site.register(Notification, NotificationAdmin)

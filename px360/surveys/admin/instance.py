@@ -1,17 +1,29 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
-from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
+from unfold.contrib.filters.admin import (
+    AutocompleteSelectFilter,
+    ChoicesDropdownFilter,
+    MultipleChoicesDropdownFilter,
+    RangeDateTimeFilter,
+)
 from unfold.decorators import action, display
+from unfold.paginator import InfinitePaginator
 
 from px360.core.access import restrict
 from px360.core.admin.base import PXModelAdmin
+from px360.core.admin.search import PersonSearchMixin
+from px360.journeys.choices import EncounterType
+from px360.journeys.models import Encounter
+from px360.organizations.models import Hospital
+from px360.organizations.search import patient_match
 
 from ..choices import SurveyStatus
-from ..models import SurveyInstance, SurveySuppression
+from ..models import SurveyInstance, SurveySuppression, SurveyTemplate
 from ..selectors import FUNNEL_STEPS, funnel
 from ..services import surveys_cancel
 
@@ -23,7 +35,7 @@ INSTANCE_FIELDS = (
     "patient",
     "encounter",
     "journey_stage",
-    "journey_type",
+    "journey_type_label",
     "language",
     "to_guardian",
     "status",
@@ -42,12 +54,69 @@ INSTANCE_FIELDS = (
 )
 
 
-class SurveyInstanceAdmin(PXModelAdmin):
+class JourneyTypeFilter(admin.SimpleListFilter):
+    """The journey an invitation came from, by its name (the column stores the code)."""
+
+    title = _("journey type")
+    parameter_name = "journey_type"
+
+    def lookups(self, request, model_admin):
+        return EncounterType.choices
+
+    def queryset(self, request, queryset):
+        if self.value() in EncounterType.values:
+            return queryset.filter(journey_type=self.value())
+        return queryset
+
+
+class InvitationListMixin(PersonSearchMixin):
+    """What both invitation lists share: the patient search and names instead of codes."""
+
+    # Millions of rows: no COUNT(*) (of the list or of a search), no page numbers.
+    paginator = InfinitePaginator
+    show_full_result_count = False
+    list_select_related = ("template", "hospital")
+    # Not used (PersonSearchMixin searches); Django shows the box only when it is set.
+    search_fields = ("=encounter__encounter_number",)
+    search_help_text = _("MRN, national ID, phone number or encounter number (exact), or part of the patient's name.")
+    person_path = "patient"
+    person_model = "organizations.Patient"
+    person_match = staticmethod(patient_match)
+
+    def own_search(self, request, term, hospital_ids):
+        """The encounter number, exactly, within the user's hospitals (its unique index's order)."""
+        encounters = list(
+            Encounter.objects.filter(hospital_id__in=hospital_ids, encounter_number=term)
+            .order_by()
+            .values_list("pk", flat=True)[: self.person_match_limit]
+        )
+        return Q(encounter__in=encounters) if encounters else None
+
+    @display(description=_("hospital"), ordering="hospital__name")
+    def hospital_name(self, obj):
+        return obj.hospital.name
+
+    @display(description=_("journey type"), ordering="journey_type")
+    def journey_type_label(self, obj):
+        return _journey_type_name(obj.journey_type)
+
+
+def _journey_type_name(code: str) -> str:
+    """The journey type's name in the active language (an unknown code as it is)."""
+    if not code:
+        return "-"
+    try:
+        return EncounterType(code).label
+    except ValueError:
+        return code
+
+
+class SurveyInstanceAdmin(InvitationListMixin, PXModelAdmin):
     list_display = (
         "__str__",
         "template",
-        "hospital",
-        "journey_type",
+        "hospital_name",
+        "journey_type_label",
         "status_badge",
         "channel",
         "scheduled_at",
@@ -56,13 +125,15 @@ class SurveyInstanceAdmin(PXModelAdmin):
         "completed_at",
     )
     list_filter = (
-        ("status", ChoicesDropdownFilter),
+        # Several statuses at once: "awaiting an answer" is invited or opened.
+        ("status", MultipleChoicesDropdownFilter),
         ("template", AutocompleteSelectFilter),
         ("hospital", AutocompleteSelectFilter),
-        ("journey_type", ChoicesDropdownFilter),
+        ("encounter__department", AutocompleteSelectFilter),
+        ("encounter__attending_physician", AutocompleteSelectFilter),
+        JourneyTypeFilter,
+        ("invited_at", RangeDateTimeFilter),
     )
-    list_select_related = ("template", "hospital")
-    search_fields = ("=encounter__encounter_number",)
     fields = INSTANCE_FIELDS
     readonly_fields = INSTANCE_FIELDS
     list_before_template = "surveys/admin/funnel_link.html"
@@ -90,8 +161,8 @@ class SurveyInstanceAdmin(PXModelAdmin):
             "title": _("Survey funnel"),
             "opts": self.opts,
             "steps": FUNNEL_STEPS,
-            "by_template": funnel(queryset, "template"),
-            "by_hospital": funnel(queryset, "hospital"),
+            "by_template": _named(funnel(queryset, "template"), SurveyTemplate),
+            "by_hospital": _named(funnel(queryset, "hospital"), Hospital),
             "changelist_url": reverse("admin:surveys_surveyinstance_changelist"),
         }
         request.current_app = self.admin_site.name
@@ -126,20 +197,26 @@ class SurveyInstanceAdmin(PXModelAdmin):
         )
 
 
-class SurveySuppressionAdmin(PXModelAdmin):
+class SurveySuppressionAdmin(InvitationListMixin, PXModelAdmin):
     """Every invitation a contact rule stopped, with its reason."""
 
     list_display = (
         "__str__",
         "template",
-        "hospital",
-        "journey_type",
+        "hospital_name",
+        "journey_type_label",
         "suppression_reason",
         "suppression_detail",
         "triggered_at",
     )
-    list_filter = (("suppression_reason", ChoicesDropdownFilter), ("hospital", AutocompleteSelectFilter))
-    list_select_related = ("template", "hospital")
+    list_filter = (
+        ("suppression_reason", ChoicesDropdownFilter),
+        ("hospital", AutocompleteSelectFilter),
+        ("encounter__department", AutocompleteSelectFilter),
+        ("encounter__attending_physician", AutocompleteSelectFilter),
+        JourneyTypeFilter,
+        ("triggered_at", RangeDateTimeFilter),
+    )
     fields = INSTANCE_FIELDS
     readonly_fields = INSTANCE_FIELDS
     actions = []
@@ -155,6 +232,18 @@ class SurveySuppressionAdmin(PXModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def _named(rows: list[dict], model) -> list[dict]:
+    """Funnel rows labelled with the template's or hospital's name in the active language, not its code."""
+    manager = getattr(model, "all_objects", None) or model._default_manager
+    objects = manager.in_bulk([row["id"] for row in rows])
+    for row in rows:
+        row["code"] = row["label"]
+        obj = objects.get(row["id"])
+        if obj is not None:
+            row["label"] = obj.name or row["code"]
+    return rows
 
 
 admin.site.register(SurveyInstance, SurveyInstanceAdmin)
