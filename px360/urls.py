@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from px360.accounts import views as account_views
 from px360.core.views import health
 
 admin.site.site_url = None
@@ -21,6 +22,10 @@ urlpatterns = [
 
 # /ar/admin/ and /en/admin/; a bare /admin/ redirects to the user's language.
 urlpatterns += i18n_patterns(
+    # Every user's own pages, whatever their role; before the admin's catch-all.
+    path("admin/profile/", admin.site.admin_view(account_views.profile), name="profile"),
+    path("admin/profile/password/", admin.site.admin_view(account_views.profile_password), name="profile_password"),
+    path("admin/inbox/", include("px360.notifications.inbox_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=True,
 )

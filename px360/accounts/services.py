@@ -2,12 +2,14 @@
 
 from axes.utils import reset as axes_reset
 from django.contrib.auth.models import Group, Permission
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from px360.core.choices import Language
 from px360.core.models import AuditAction
 from px360.core.services import audit_record, hash_sensitive
+from px360.core.validators import normalize_phone
 
 from .models import Role, User
 from .roles import ROLES, permissions_for
@@ -169,3 +171,58 @@ def user_lockout_clear(*, user: User, by: User | None, request=None) -> int:
             details={"attempts": cleared},
         )
     return cleared
+
+
+# --- a user's own profile ------------------------------------------------------
+#
+# Every user, whatever their role, changes their own language, phone and
+# password on their profile page; nothing else about the account (roles,
+# hospital, department, active, staff or superuser flags) can be reached from
+# it. As with changes made by account managers, field changes leave a history
+# row naming who made them and a password change leaves an audit event.
+
+
+def _refuse_unless_self(by: User | None, user: User) -> None:
+    if by is None or by.pk != user.pk:
+        raise PermissionDenied
+
+
+@transaction.atomic
+def user_profile_update(*, user: User, by: User | None, preferred_language: str, phone: str, request=None) -> list[str]:
+    """``user`` changes their own language and phone; returns the names of the fields that changed.
+
+    The phone is stored in E.164 (``ValidationError`` when it is not a valid
+    number); an empty language means "the sign-in page's".
+    """
+    _refuse_unless_self(by, user)
+    if preferred_language not in ("", *Language.values):
+        raise ValidationError(_("Choose a language."), code="invalid_language")
+    phone = normalize_phone(phone) if phone else ""
+    values = {"preferred_language": preferred_language, "phone": phone}
+    changed = [name for name, value in values.items() if getattr(user, name) != value]
+    if changed:
+        for name in changed:
+            setattr(user, name, values[name])
+        user._history_user = by
+        user.save(update_fields=changed)
+    return changed
+
+
+@transaction.atomic
+def user_own_password_change(*, user: User, by: User | None, new_password: str, request=None) -> None:
+    """``user`` sets their own password (the form checked the old one and the password rules).
+
+    Audited like a reset by an account manager, with ``own`` in the details;
+    never the password itself.
+    """
+    _refuse_unless_self(by, user)
+    user.set_password(new_password)
+    user._history_user = by
+    user.save(update_fields=["password"])
+    audit_record(
+        action=AuditAction.PASSWORD_RESET,
+        request=request,
+        actor=by,
+        obj=user,
+        details={"usable": True, "own": True},
+    )

@@ -30,6 +30,15 @@ SCHEDULES = [
         schedule_type=Schedule.MINUTES,
         minutes=1,
     ),
+    # Queues each user's daily digest once their chosen hour has come; the
+    # outbox job above sends it. Every 10 minutes: a digest is at most 10
+    # minutes late, and a second run the same day finds it queued already.
+    JobSchedule(
+        name="notifications.send_digests",
+        func="px360.notifications.tasks.send_digests",
+        schedule_type=Schedule.MINUTES,
+        minutes=10,
+    ),
 ]
 
 

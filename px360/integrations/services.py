@@ -11,14 +11,18 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import DatabaseError, IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from px360.accounts.roles import RoleCode
 from px360.common.ratelimit import over_limit
 from px360.core.models import AuditAction
 from px360.core.services import audit_record
 from px360.journeys.engine import JourneyError, apply_his_event
 from px360.journeys.events import HISEvent
+from px360.notifications.selectors import staff_in_roles
+from px360.notifications.services import notify_staff
 from px360.organizations.models import Hospital
 
 from .choices import EventFormat, EventStatus
@@ -307,6 +311,21 @@ def event_process(*, event_id) -> InboundEvent:
             event.encounter = encounter
             event.processed_at = timezone.now()
         event.save(update_fields=["status", "error", "attempts", "encounter", "processed_at", "updated_at"])
+    final = failure is None or event.attempts >= settings.Q_CLUSTER["max_attempts"]
+    if event.status == EventStatus.FAILED and event.hospital_id and final:
+        # The hospital's PX Coordinators see failed HIS messages and can reprocess them.
+        notify_staff(
+            staff_in_roles(roles=[RoleCode.PX_COORDINATOR], hospital=event.hospital),
+            kind="integrations.his_message_failed",
+            params={
+                "event": event.event_type or event.get_format_display(),
+                "message_id": event.message_id,
+                "source": event.source.code,
+            },
+            link=reverse("admin:integrations_inboundevent_change", args=[event.pk]),
+            hospital=event.hospital,
+            key=f"his-failed-{event.pk}-{event.attempts}",
+        )
     if failure is not None and event.attempts < settings.Q_CLUSTER["max_attempts"]:
         # An unexpected error may be passing (a lock, a restart): let the queue retry.
         raise failure

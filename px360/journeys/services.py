@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile, File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -26,6 +27,7 @@ from px360.core.access import user_is_global
 from px360.core.history import acting_user
 from px360.core.models import AuditAction
 from px360.core.services import audit_filters, audit_record
+from px360.notifications.services import notify_staff
 
 from . import importer
 from .choices import ImportMode, JobKind, JobStatus
@@ -210,6 +212,15 @@ def _fail(job: ImportJob, reason: str, **extra) -> ImportJob:
     for key, value in extra.items():
         setattr(job, key, value)
     job.save()
+    if job.kind == JobKind.IMPORT and job.background:
+        notify_staff(
+            job.user,
+            kind="journeys.import_failed",
+            params={"file": job.original_name},
+            link=reverse("admin:journeys_importjob_change", args=[job.pk]),
+            hospital=job.hospital,
+            key=f"import-failed-{job.pk}",
+        )
     return job
 
 
@@ -302,6 +313,21 @@ def import_job_run(*, job: ImportJob, plan: importer.Plan | None = None) -> Impo
     job.summary = {**job.summary, "saved": counts}
     job.finished_at = timezone.now()
     job.save()
+    if job.background:
+        # Whoever confirmed a large file has moved on: tell them it is in.
+        notify_staff(
+            job.user,
+            kind="journeys.import_finished",
+            params={
+                "file": job.original_name,
+                "new": counts["new"],
+                "updated": counts["updated"],
+                "rejected": counts["rejected"],
+            },
+            link=reverse("admin:journeys_importjob_change", args=[job.pk]),
+            hospital=job.hospital,
+            key=f"import-finished-{job.pk}",
+        )
     if counts["new"] or counts["updated"]:
         _queue_journeys(job)
     audit_record(

@@ -12,7 +12,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from string import Template
 
+from django.conf import settings
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from . import kinds
 
 MESSAGES = {
     "survey_invitation": {
@@ -71,3 +78,78 @@ def render_message(template_key: str, language: str, *, channel: str, context: d
             },
         )
     return RenderedMessage(subject=subject, body=body, html=html)
+
+
+# --- messages to members of staff --------------------------------------------
+#
+# Staff read the admin in Arabic or English through the project's translation
+# catalogue; their e-mails come from the same catalogue, in the language the
+# user chose on their profile page. Subjects carry the kind of notice and
+# counts only: whatever a notice's details say stays inside the message.
+
+
+def _staff_language(user) -> str:
+    return getattr(user, "preferred_language", "") or settings.LANGUAGE_CODE
+
+
+def _absolute(path: str) -> str:
+    return f"{settings.PX360_PUBLIC_BASE_URL}{path}"
+
+
+def _notice_entry(notice) -> dict:
+    kind = kinds.find(notice.kind)
+    return {
+        "label": kinds.label_of(notice.kind),
+        "title": kind.render_title(notice.params) if kind is not None else notice.kind,
+        "title_html": kind.render_title_html(notice.params) if kind is not None else notice.kind,
+        "time": timezone.localtime(notice.created_at),
+        "url": _absolute(reverse("inbox:open", args=[notice.pk])),
+    }
+
+
+def _staff_footer_context() -> dict:
+    return {
+        "inbox_url": _absolute(reverse("inbox:list")),
+        "profile_url": _absolute(reverse("profile")),
+    }
+
+
+def render_staff_notice(notice) -> tuple[RenderedMessage, str]:
+    """One notice as an e-mail in its recipient's language; returns ``(message, language)``."""
+    language = _staff_language(notice.user)
+    with translation.override(language):
+        entry = _notice_entry(notice)
+        subject = _("PX360: %(kind)s") % {"kind": entry["label"]}
+        context = {
+            "language": language,
+            "direction": "rtl" if language == "ar" else "ltr",
+            "subject": subject,
+            "entries": [entry],
+            "digest": False,
+            **_staff_footer_context(),
+        }
+        body = render_to_string("notifications/staff_email.txt", context)
+        html = render_to_string("notifications/staff_email.html", context)
+    return RenderedMessage(subject=subject[:200], body=body, html=html), language
+
+
+def render_staff_digest(user, notices, *, more: int = 0) -> tuple[RenderedMessage, str]:
+    """The daily digest: one e-mail listing ``notices`` (and how many more wait in the inbox)."""
+    language = _staff_language(user)
+    with translation.override(language):
+        count = len(notices) + more
+        subject = ngettext(
+            "PX360: your daily digest (%(count)d notice)", "PX360: your daily digest (%(count)d notices)", count
+        ) % {"count": count}
+        context = {
+            "language": language,
+            "direction": "rtl" if language == "ar" else "ltr",
+            "subject": subject,
+            "entries": [_notice_entry(notice) for notice in notices],
+            "digest": True,
+            "more": more,
+            **_staff_footer_context(),
+        }
+        body = render_to_string("notifications/staff_email.txt", context)
+        html = render_to_string("notifications/staff_email.html", context)
+    return RenderedMessage(subject=subject[:200], body=body, html=html), language

@@ -1,4 +1,4 @@
-"""Writes of the notifications app: queue, send (at most once), receive replies.
+"""Writes of the notifications app: queue, send (at most once), receive replies, notify staff.
 
 Sending is a two-step protocol. :func:`notifications_send_due` first *claims*
 due rows — ``queued → sending`` in one statement that only one worker can win
@@ -11,19 +11,29 @@ already have them) but marked failed by :func:`notifications_reap_stale`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import time
+import uuid
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
+from . import kinds
 from .backends import backend_for
-from .choices import NotificationStatus
-from .messages import render_message
-from .models import Notification
+from .choices import Channel, NotificationStatus
+from .kinds import EmailDelivery, StaffPurpose
+from .messages import render_message, render_staff_digest, render_staff_notice
+from .models import DEFAULT_DIGEST_HOUR, Notification, StaffNotice, StaffNoticeSettings
+from .purposes import purpose_for
 
 logger = logging.getLogger("px360.notifications")
 
@@ -55,27 +65,33 @@ def notification_queue(
     if existing is not None:
         return existing, False
     rendered = render_message(template_key, language, channel=channel, context=context)
-    notification = Notification(
-        hospital=hospital,
-        patient=patient,
-        survey_instance=survey_instance,
-        purpose=purpose,
-        channel=channel,
-        recipient=recipient,
-        language=language,
-        template_key=template_key,
-        subject=rendered.subject[:200],
-        body=rendered.body,
-        html_body=rendered.html,
-        next_attempt_at=not_before or timezone.now(),
-        idempotency_key=idempotency_key,
-        fallback_from=fallback_from,
+    return _insert(
+        Notification(
+            hospital=hospital,
+            patient=patient,
+            survey_instance=survey_instance,
+            purpose=purpose,
+            channel=channel,
+            recipient=recipient,
+            language=language,
+            template_key=template_key,
+            subject=rendered.subject[:200],
+            body=rendered.body,
+            html_body=rendered.html,
+            next_attempt_at=not_before or timezone.now(),
+            idempotency_key=idempotency_key,
+            fallback_from=fallback_from,
+        )
     )
+
+
+def _insert(notification: Notification) -> tuple[Notification, bool]:
+    """Save a new outbox row unless its key is taken; returns ``(row, created)``."""
     try:
         with transaction.atomic():
             notification.save()
     except IntegrityError:  # queued concurrently by another worker
-        return Notification.objects.get(idempotency_key=idempotency_key), False
+        return Notification.objects.get(idempotency_key=notification.idempotency_key), False
     return notification, True
 
 
@@ -117,11 +133,9 @@ def _still_wanted(notification: Notification) -> str:
     """Why this message should not go out any more ('' when it should)."""
     if notification.patient_id and notification.patient.is_opted_out(notification.channel):
         return "opted_out"
-    if notification.survey_instance_id:
-        from px360.surveys.services import survey_notification_still_wanted
-
-        return survey_notification_still_wanted(notification)
-    return ""
+    if notification.user_id and not notification.user.is_active:
+        return "inactive_user"
+    return purpose_for(notification.purpose).still_wanted(notification)
 
 
 def _deliver(notification: Notification, now) -> str:
@@ -153,11 +167,9 @@ def _deliver(notification: Notification, now) -> str:
         )
         return status
     if not result.permanent and notification.attempts < settings.PX360_NOTIFY_MAX_ATTEMPTS:
-        retry_at = now + _retry_delay(notification.attempts)
-        if notification.survey_instance_id:
-            from px360.surveys.services import next_allowed_send_time
-
-            retry_at = next_allowed_send_time(retry_at, hospital=notification.hospital)
+        retry_at = purpose_for(notification.purpose).next_send_time(
+            now + _retry_delay(notification.attempts), notification
+        )
         Notification.objects.filter(pk=notification.pk).update(
             status=NotificationStatus.QUEUED, next_attempt_at=retry_at, error=result.error, updated_at=now
         )
@@ -170,10 +182,7 @@ def _deliver(notification: Notification, now) -> str:
 
 
 def _fallback(notification: Notification, now) -> None:
-    if notification.survey_instance_id:
-        from px360.surveys.services import survey_notification_fallback
-
-        survey_notification_fallback(notification=notification)
+    purpose_for(notification.purpose).after_failure(notification)
 
 
 def notifications_reap_stale(*, now=None) -> int:
@@ -197,7 +206,7 @@ def notifications_send_due(*, limit: int | None = None) -> dict:
         ids = _claim(now, min(CLAIM_CHUNK, limit - handled))
         if not ids:
             break
-        for notification in Notification.objects.filter(pk__in=ids).select_related("patient", "hospital"):
+        for notification in Notification.objects.filter(pk__in=ids).select_related("patient", "hospital", "user"):
             status = _deliver(notification, timezone.now())
             counts[status] = counts.get(status, 0) + 1
         handled += len(ids)
@@ -253,3 +262,236 @@ def notifications_inbound_reply(*, channel: str, sender: str, text: str) -> int:
         count += 1
     notifications_cancel(Notification.objects.filter(channel=channel, recipient=phone), reason="opted_out")
     return count
+
+
+# --- notices to members of staff ------------------------------------------------
+#
+# A notice lands in the user's inbox and, as the user chose for its kind, goes
+# out by e-mail at once or in the daily digest. Notices are created after the
+# caller's transaction commits (nobody is told about a change that rolled
+# back), and their e-mails are outbox rows like any other: sent by the
+# ``send_due`` job, at most once, with retries.
+
+DIGEST_MAX_ENTRIES = 50
+
+
+def _user_ids(users) -> list:
+    if users is None:
+        return []
+    if isinstance(users, QuerySet):
+        return list(users.values_list("pk", flat=True))
+    if isinstance(users, get_user_model() | str | uuid.UUID):
+        users = [users]
+    return list(dict.fromkeys(getattr(user, "pk", user) for user in users))
+
+
+def notify_staff(
+    users,
+    *,
+    kind: str,
+    params: dict | None = None,
+    link: str = "",
+    hospital=None,
+    key: str = "",
+) -> None:
+    """Tell members of staff that something needs them, once the current transaction commits.
+
+    ``users``: a user, a user id, or an iterable or queryset of them (inactive
+    users are left out). ``kind``: a registered notice kind
+    (:mod:`px360.notifications.kinds`); an unknown one raises ``LookupError``
+    here, in the caller. ``params`` fill the kind's title and must name no
+    patient (they are e-mailed). ``link``: a path on this site, e.g. the
+    record's change page. ``key`` makes the call idempotent per user: a job
+    that runs twice with the same key notifies once.
+    """
+    notice_kind = kinds.get(kind)
+    params = dict(params or {})
+    try:
+        json.dumps(params)
+    except (TypeError, ValueError):
+        raise ValueError("A notice's params must be JSON values (strings, numbers)")
+    if link and (not link.startswith("/") or link.startswith("//")):
+        raise ValueError("A notice's link is a path on this site")
+    user_ids = _user_ids(users)
+    if not user_ids:
+        return
+    transaction.on_commit(
+        partial(
+            staff_notices_create,
+            user_ids=user_ids,
+            kind=notice_kind.code,
+            params=params,
+            link=link[:500],
+            hospital_id=getattr(hospital, "pk", hospital),
+            key=key or uuid.uuid4().hex,
+        ),
+        robust=True,
+    )
+
+
+def _notice_key(key: str, user_id) -> str:
+    value = f"{key}:{user_id}"
+    if len(value) > 200:
+        value = "sha256:" + hashlib.sha256(value.encode()).hexdigest()
+    return value
+
+
+def delivery_for(user, notice_kind) -> str:
+    """How a notice of ``notice_kind`` reaches ``user`` by e-mail, per their choices."""
+    if not user.email:
+        return EmailDelivery.NONE
+    choices = getattr(user, "notice_settings", None)
+    chosen = choices.deliveries.get(notice_kind.code) if choices is not None else None
+    return notice_kind.effective_email(chosen)
+
+
+def staff_notices_create(*, user_ids, kind: str, params: dict, link: str, hospital_id, key: str) -> list[StaffNotice]:
+    """Create the notices of one :func:`notify_staff` call and queue their immediate e-mails."""
+    notice_kind = kinds.get(kind)
+    users = get_user_model().objects.filter(pk__in=user_ids, is_active=True).select_related("notice_settings")
+    created = []
+    for user in users:
+        notice = StaffNotice(
+            user=user,
+            hospital_id=hospital_id,
+            kind=kind,
+            params=params,
+            link=link,
+            delivery=delivery_for(user, notice_kind),
+            idempotency_key=_notice_key(key, user.pk),
+        )
+        try:
+            with transaction.atomic():
+                notice.save()
+                if notice.delivery == EmailDelivery.IMMEDIATE:
+                    _queue_notice_email(notice)
+        except IntegrityError:  # this user was already told under this key
+            continue
+        created.append(notice)
+    return created
+
+
+def _queue_notice_email(notice: StaffNotice) -> Notification:
+    rendered, language = render_staff_notice(notice)
+    notification, _created = _insert(
+        Notification(
+            hospital_id=notice.hospital_id or notice.user.hospital_id,
+            user=notice.user,
+            purpose=StaffPurpose.STAFF_NOTICE,
+            channel=Channel.EMAIL,
+            recipient=notice.user.email,
+            language=language,
+            template_key=notice.kind,
+            subject=rendered.subject,
+            body=rendered.body,
+            html_body=rendered.html,
+            idempotency_key=f"staff-notice:{notice.pk}",
+        )
+    )
+    now = timezone.now()
+    StaffNotice.objects.filter(pk=notice.pk).update(mailed_at=now, updated_at=now)
+    notice.mailed_at = now
+    return notification
+
+
+def staff_notice_mark_read(*, user, notice_id) -> StaffNotice:
+    """Mark one of ``user``'s notices read; another user's notice does not exist (``DoesNotExist``)."""
+    notice = StaffNotice.objects.get(pk=notice_id, user=user)
+    if notice.read_at is None:
+        now = timezone.now()
+        StaffNotice.objects.filter(pk=notice.pk, read_at__isnull=True).update(read_at=now, updated_at=now)
+        notice.read_at = now
+    return notice
+
+
+def staff_notices_mark_all_read(*, user) -> int:
+    """Mark every unread notice of ``user`` read; returns how many."""
+    now = timezone.now()
+    return StaffNotice.objects.filter(user=user, read_at__isnull=True).update(read_at=now, updated_at=now)
+
+
+def staff_notice_settings_set(*, user, by, deliveries: dict, digest_hour: int) -> StaffNoticeSettings:
+    """Store ``user``'s notification choices; only the user chooses their own.
+
+    ``deliveries`` maps kind codes to :class:`EmailDelivery` values; a kind
+    that is not registered, or a delivery its kind does not offer, is refused.
+    The change is kept in the settings' history with who made it.
+    """
+    if by is None or by.pk != user.pk:
+        raise PermissionDenied
+    cleaned = {}
+    for code, delivery in deliveries.items():
+        notice_kind = kinds.find(code)
+        if notice_kind is None or delivery not in dict(notice_kind.email_choices()):
+            raise ValidationError(_("This choice is not offered for this kind of notice."), code="invalid_delivery")
+        cleaned[code] = str(delivery)
+    if not 0 <= int(digest_hour) <= 23:
+        raise ValidationError(_("Choose an hour of the day."), code="invalid_hour")
+    with transaction.atomic():
+        choices, _created = StaffNoticeSettings.objects.select_for_update().get_or_create(user=user)
+        merged = {**choices.deliveries, **cleaned}
+        if not _created and merged == choices.deliveries and choices.digest_hour == int(digest_hour):
+            return choices
+        choices.deliveries = merged
+        choices.digest_hour = int(digest_hour)
+        choices._history_user = by
+        choices.save()
+    return choices
+
+
+def staff_digests_send(*, now=None) -> dict:
+    """Queue the daily digest of every user whose digest hour (Riyadh time) has come.
+
+    At most one digest per user per day: its outbox key names the user and
+    the day, so a second run of the job, or two at once, finds the day's
+    digest queued and sends nothing new. Notices that arrive after the day's
+    digest wait for the next day's.
+    """
+    now = now or timezone.now()
+    local = timezone.localtime(now)
+    counts = {"queued": 0, "waiting": 0}
+    pending = StaffNotice.objects.filter(
+        delivery=EmailDelivery.DIGEST, mailed_at__isnull=True, user__is_active=True, created_at__lte=now
+    )
+    user_ids = list(pending.values_list("user_id", flat=True).distinct())
+    users = get_user_model().objects.filter(pk__in=user_ids).select_related("notice_settings")
+    for user in users:
+        choices = getattr(user, "notice_settings", None)
+        hour = choices.digest_hour if choices is not None else DEFAULT_DIGEST_HOUR
+        if local.hour < hour:
+            counts["waiting"] += 1
+            continue
+        key = f"staff-digest:{user.pk}:{local.date():%Y-%m-%d}"
+        if Notification.objects.filter(idempotency_key=key).exists():
+            continue  # today's digest went out; the rest waits for tomorrow's
+        notices = list(pending.filter(user=user).order_by("created_at"))
+        if not notices:
+            continue
+        if not user.email:
+            # No address any more: the inbox has them, nothing to send.
+            StaffNotice.objects.filter(pk__in=[n.pk for n in notices]).update(mailed_at=now, updated_at=now)
+            continue
+        shown = notices[-DIGEST_MAX_ENTRIES:]
+        rendered, language = render_staff_digest(user, shown, more=len(notices) - len(shown))
+        with transaction.atomic():
+            _notification, created = _insert(
+                Notification(
+                    hospital_id=user.hospital_id,
+                    user=user,
+                    purpose=StaffPurpose.STAFF_DIGEST,
+                    channel=Channel.EMAIL,
+                    recipient=user.email,
+                    language=language,
+                    template_key="staff_digest",
+                    subject=rendered.subject,
+                    body=rendered.body,
+                    html_body=rendered.html,
+                    idempotency_key=key,
+                )
+            )
+            if created:
+                StaffNotice.objects.filter(pk__in=[n.pk for n in notices], mailed_at__isnull=True).update(
+                    mailed_at=now, updated_at=now
+                )
+                counts["queued"] += 1
+    return counts

@@ -15,6 +15,11 @@ class SurveysConfig(AppConfig):
         # A completed journey stage with a survey invites the patient.
         register(SurveyInvitations())
 
+        from .outbox import register_purposes
+
+        # The outbox keeps survey messages out of quiet hours and falls back to the next channel.
+        register_purposes()
+
         # The patient 360 page's rows of this app (px360.organizations.timeline).
         from .timeline import register_sources
 
