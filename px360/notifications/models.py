@@ -11,6 +11,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -104,7 +105,11 @@ class Notification(BaseModel):
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="notif_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="notif_due_idx"),
+            # Coordinators find messages by the number or address they went to.
+            models.Index(Upper("recipient"), name="notif_recipient_upper"),
+        ]
 
     def __str__(self):
         return f"{self.get_channel_display()} · {self.template_key} · {str(self.pk)[:8]}"
