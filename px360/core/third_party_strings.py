@@ -305,3 +305,17 @@ _AXES = (
     gettext_noop("access attempt expirations"),
     gettext_noop("Session key hash (sha256)"),
 )
+
+# --- Django 5.2 (django.contrib.auth forms and widgets): strings added since its
+# Arabic catalogue was last completed, shown on the account and password pages.
+_DJANGO_AUTH = (
+    gettext_noop("Raw passwords are not stored, so there is no way to see the user’s password."),
+    gettext_noop("Reset password"),
+    gettext_noop("Password-based authentication"),
+    gettext_noop("Enabled"),
+    gettext_noop("Disabled"),
+    gettext_noop(
+        "Whether the user will be able to authenticate using a password or not. If disabled, they may still be "
+        "able to authenticate using other backends, such as Single Sign-On or LDAP."
+    ),
+)

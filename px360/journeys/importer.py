@@ -53,8 +53,11 @@ from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.lookups import Lookup
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from px360.core.access import hospital_ids_for
 from px360.core.masking import is_masked_value, masked_fields, sees_full_identifiers
@@ -66,26 +69,148 @@ from px360.organizations.search import name_search_value
 from . import fastwrite, sheets
 from .choices import EncounterSource, EncounterStatus, EncounterType
 
+# --- the column contract -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the HIS encounter file: the one place the contract is written.
+
+    The import page, the downloadable template and the README's table are made
+    from (or checked against) :data:`COLUMN_DEFINITIONS`. ``rule`` is prose
+    (translated); ``pattern`` and ``allowed`` are the left-to-right part (formats,
+    codes), shown apart so that they never mix into an Arabic sentence.
+    """
+
+    name: str
+    label: str  # a lazy translation: the header people read
+    required: bool
+    rule: str  # a lazy translation: what the cell holds
+    example: str = ""
+    pattern: str = ""  # the accepted formats, as written in the file
+    allowed: tuple = ()  # the only values accepted, when there is a short list
+
+    @property
+    def formats(self) -> str:
+        return self.pattern or " | ".join(self.allowed)
+
+
+_DATETIME_PATTERN = "YYYY-MM-DD HH:MM | DD/MM/YYYY HH:MM | YYYY-MM-DDTHH:MM+03:00"
+
 # The HIS batch contract (DESIGN §5), in file order.
-COLUMNS = (
-    "hospital_code",
-    "encounter_number",
-    "encounter_type",
-    "patient_mrn",
-    "patient_national_id",
-    "patient_name_ar",
-    "patient_name_en",
-    "patient_phone",
-    "patient_email",
-    "patient_language",
-    "patient_birth_date",
-    "patient_gender",
-    "department_code",
-    "physician_license",
-    "admitted_at",
-    "discharged_at",
+COLUMN_DEFINITIONS = (
+    Column("hospital_code", gettext_lazy("Hospital code"), True, gettext_lazy("The hospital's code in PX360."), "RYD"),
+    Column(
+        "encounter_number",
+        gettext_lazy("Encounter number"),
+        True,
+        gettext_lazy("The visit number the HIS gave, up to 40 characters; one row per visit."),
+        "V2026000123",
+    ),
+    Column(
+        "encounter_type",
+        gettext_lazy("Encounter type"),
+        True,
+        gettext_lazy("Emergency, inpatient stay or outpatient visit."),
+        "OPD",
+        allowed=tuple(choice.value for choice in EncounterType),
+    ),
+    Column(
+        "patient_mrn",
+        gettext_lazy("Patient MRN"),
+        True,
+        gettext_lazy("The medical record number, up to 30 characters."),
+        "MRN1234",
+    ),
+    Column(
+        "patient_national_id",
+        gettext_lazy("National ID or iqama"),
+        False,
+        gettext_lazy("Ten digits with a valid check digit."),
+        "1000000008",
+    ),
+    Column(
+        "patient_name_ar",
+        gettext_lazy("Patient name (Arabic)"),
+        False,
+        gettext_lazy("Up to 200 characters."),
+        "أحمد الحربي",
+    ),
+    Column(
+        "patient_name_en",
+        gettext_lazy("Patient name (English)"),
+        False,
+        gettext_lazy("Up to 200 characters."),
+        "Ahmed Al-Harbi",
+    ),
+    Column(
+        "patient_phone",
+        gettext_lazy("Mobile phone"),
+        False,
+        gettext_lazy("A Saudi mobile number, or an international one with its country code."),
+        "0501234567",
+        "05XXXXXXXX | +966XXXXXXXXX | +20XXXXXXXXXX",
+    ),
+    Column("patient_email", gettext_lazy("E-mail"), False, gettext_lazy("An e-mail address."), "patient@example.com"),
+    Column(
+        "patient_language",
+        gettext_lazy("Preferred language"),
+        False,
+        gettext_lazy("The language of the patient's messages."),
+        "ar",
+        allowed=("ar", "en"),
+    ),
+    Column(
+        "patient_birth_date",
+        gettext_lazy("Birth date"),
+        False,
+        gettext_lazy("Not in the future."),
+        "1980-05-01",
+        "YYYY-MM-DD | DD/MM/YYYY",
+    ),
+    Column(
+        "patient_gender",
+        gettext_lazy("Gender"),
+        False,
+        gettext_lazy("Male, female or unknown."),
+        "M",
+        allowed=("M", "F", "U"),
+    ),
+    Column(
+        "department_code",
+        gettext_lazy("Department code"),
+        False,
+        gettext_lazy("A department code of the row's hospital."),
+        "MED",
+    ),
+    Column(
+        "physician_license",
+        gettext_lazy("Physician licence"),
+        False,
+        gettext_lazy("The attending physician's licence number in the row's hospital."),
+        "LIC00001",
+    ),
+    Column(
+        "admitted_at",
+        gettext_lazy("Admitted / visit start"),
+        True,
+        gettext_lazy("Riyadh time, unless the value carries its own offset."),
+        "2026-11-01 08:30",
+        _DATETIME_PATTERN,
+    ),
+    Column(
+        "discharged_at",
+        gettext_lazy("Discharged / visit end"),
+        False,
+        gettext_lazy("Not before the admission; empty while the patient is still in."),
+        "2026-11-01 11:00",
+        _DATETIME_PATTERN,
+    ),
 )
-REQUIRED_HEADERS = ("hospital_code", "encounter_number", "encounter_type", "patient_mrn", "admitted_at")
+COLUMNS = tuple(column.name for column in COLUMN_DEFINITIONS)
+COLUMN_BY_NAME = {column.name: column for column in COLUMN_DEFINITIONS}
+REQUIRED_HEADERS = tuple(column.name for column in COLUMN_DEFINITIONS if column.required)
+_COLUMN_ORDER = {name: position for position, name in enumerate(COLUMNS)}
 HEADER_SEARCH_ROWS = 20
 CHUNK_ROWS = 2000
 MAX_STORED_ERRORS = 1000
@@ -133,7 +258,127 @@ logger = logging.getLogger(__name__)
 
 
 class ImportFileError(Exception):
-    """The file as a whole cannot be read (wrong format, no header row)."""
+    """The file as a whole cannot be read (wrong format, no header row).
+
+    Carries a problem code and its parameters (see :data:`PROBLEMS`); ``str()``
+    words it in the active language.
+    """
+
+    def __init__(self, problem: str, **params):
+        super().__init__(problem)
+        self.code = problem
+        self.params = params
+
+    def __str__(self):
+        return problem_text(self.code, self.params)
+
+
+# --- problems --------------------------------------------------------------------
+#
+# A problem is stored as (row, column, code, params) and worded only when it is
+# read (the import page, the command line, the rejected-rows file), in the
+# reader's language: a check run by an Arabic-speaking user reads in English on
+# an English page. Parameters are the values from the file (and row numbers);
+# the wording's fixed parts (date formats) are filled in when it is worded.
+
+
+PROBLEMS = {
+    "hospital_missing": gettext_lazy("The hospital code is missing."),
+    "hospital_unknown": gettext_lazy("Unknown hospital code “%(code)s”."),
+    "hospital_out_of_scope": gettext_lazy("Hospital “%(code)s” is outside the hospitals you may import for."),
+    "number_missing": gettext_lazy("The encounter number is missing."),
+    "number_too_long": gettext_lazy("The encounter number is longer than 40 characters."),
+    "type_unknown": gettext_lazy("Unknown encounter type “%(value)s”: use EMS, INPATIENT or OPD."),
+    "mrn_missing": gettext_lazy("The patient MRN is missing."),
+    "mrn_too_long": gettext_lazy("The MRN is longer than 30 characters."),
+    "national_id_invalid": gettext_lazy("“%(value)s” is not a valid Saudi national ID or iqama number."),
+    "name_too_long": gettext_lazy("The name is longer than 200 characters."),
+    "phone_invalid": gettext_lazy("Enter a valid phone number."),
+    "phone_invalid_saudi": gettext_lazy("Enter a valid Saudi phone number."),
+    "email_invalid": gettext_lazy("“%(value)s” is not a valid e-mail address."),
+    "language_unknown": gettext_lazy("Unknown language “%(value)s”: use ar or en."),
+    "date_invalid": gettext_lazy("“%(value)s” is not a date: use %(iso)s or %(dmy)s."),
+    "datetime_invalid": gettext_lazy("“%(value)s” is not a date and time: use %(iso)s or %(dmy)s."),
+    "birth_date_future": gettext_lazy("The birth date is in the future."),
+    "gender_unknown": gettext_lazy("Unknown gender “%(value)s”: use M, F or U."),
+    "department_unknown": gettext_lazy("Unknown department code “%(code)s” in hospital “%(hospital)s”."),
+    "physician_unknown": gettext_lazy("Unknown physician licence “%(licence)s” in hospital “%(hospital)s”."),
+    "admitted_missing": gettext_lazy("The admission / visit start time is missing."),
+    "discharge_before_admission": gettext_lazy("The discharge time is before the admission time."),
+    "duplicate_encounter": gettext_lazy("Encounter “%(number)s” is also in row %(row)d, with different values."),
+    # Problems with the file as a whole (ImportFileError).
+    "no_header": gettext_lazy(
+        "No header row found: the file needs the columns %(columns)s in one of its first %(count)d rows."
+    ),
+    "not_text": gettext_lazy("The file is neither UTF-8 nor Windows-1256 text."),
+    "not_workbook": gettext_lazy("The file could not be read as an Excel workbook."),
+    "csv_malformed": gettext_lazy("The CSV file is malformed: %(error)s"),
+}
+# The wording's fixed parts, never stored with the problem.
+_PROBLEM_CONSTANTS = {
+    "date_invalid": {"iso": "YYYY-MM-DD", "dmy": "DD/MM/YYYY"},
+    "datetime_invalid": {"iso": "YYYY-MM-DD[THH:MM[+03:00]]", "dmy": "DD/MM/YYYY [HH:MM]"},
+    "no_header": {"columns": ", ".join(REQUIRED_HEADERS), "count": HEADER_SEARCH_ROWS},
+}
+# Problems stored before they had codes: their text, in the language of whoever ran the check.
+LEGACY_PROBLEM = "text"
+_UNKNOWN_PROBLEM = gettext_lazy("This value was refused (problem “%(code)s”).")
+_NUMBER_PLACEHOLDER = re.compile(r"%\((\w+)\)d")
+
+
+def _problem_parts(code: str, params) -> tuple[str, dict]:
+    """The message template and its parameters, falling back to the generic message."""
+    params = {**(params if isinstance(params, dict) else {}), **_PROBLEM_CONSTANTS.get(code, {})}
+    message = PROBLEMS.get(code)
+    if message is None:
+        return str(_UNKNOWN_PROBLEM), {"code": code}
+    return str(message), params
+
+
+def problem_text(code: str, params=None) -> str:
+    """A problem worded in the active language; an unknown code or bad parameters give the generic message."""
+    if code == LEGACY_PROBLEM:
+        return str((params or {}).get("text", ""))
+    template, values = _problem_parts(code, params)
+    try:
+        return template % values
+    except (KeyError, TypeError, ValueError):
+        return str(_UNKNOWN_PROBLEM) % {"code": code}
+
+
+def problem_html(code: str, params=None) -> str:
+    """As :func:`problem_text`, with every value from the file isolated (``<bdi>``) for right-to-left pages."""
+    if code == LEGACY_PROBLEM:
+        return escape((params or {}).get("text", ""))
+    template, values = _problem_parts(code, params)
+    isolated = {name: format_html("<bdi>{}</bdi>", value) for name, value in values.items()}
+    # The isolated values are text now: a number placeholder takes them as text.
+    template = _NUMBER_PLACEHOLDER.sub(r"%(\1)s", template)
+    try:
+        return mark_safe(escape(template) % isolated)
+    except (KeyError, TypeError, ValueError):
+        return mark_safe(escape(str(_UNKNOWN_PROBLEM)) % {"code": format_html("<bdi>{}</bdi>", code)})
+
+
+def stored_problem(entry) -> tuple:
+    """``(row, column, code, params)`` of a stored problem, whether stored with a code or as text."""
+    if len(entry) >= 4:
+        row, column, code, params = entry[:4]
+        return row, column, str(code), params if isinstance(params, dict) else {}
+    row, column, text = [*entry, "", "", ""][:3]
+    return row, column, LEGACY_PROBLEM, {"text": text}
+
+
+def _problem_order(problem) -> tuple:
+    row, column = problem[0], problem[1]
+    return (row if isinstance(row, int) else 0, _COLUMN_ORDER.get(column, len(_COLUMN_ORDER)), str(column))
+
+
+def worded_problems(entries, *, html: bool = False) -> list[tuple]:
+    """Stored problems as ``(row, column, reason)`` in the active language, by row then column (file order)."""
+    word = problem_html if html else problem_text
+    problems = sorted((stored_problem(entry) for entry in entries), key=_problem_order)
+    return [(row, column, word(code, params)) for row, column, code, params in problems]
 
 
 @dataclass
@@ -187,10 +432,7 @@ def _find_header(rows: Iterator[tuple[int, list]]) -> tuple[int, dict, list, Ite
             return row_number, positions, [str(cell or "").strip() for cell in cells], rows
         if row_number >= HEADER_SEARCH_ROWS:
             break
-    raise ImportFileError(
-        _("No header row found: the file needs the columns %(columns)s in one of its first %(count)d rows.")
-        % {"columns": ", ".join(REQUIRED_HEADERS), "count": HEADER_SEARCH_ROWS}
-    )
+    raise ImportFileError("no_header")
 
 
 def decode_csv(data: bytes) -> str:
@@ -204,7 +446,7 @@ def decode_csv(data: bytes) -> str:
     try:
         return data.decode("cp1256")
     except UnicodeDecodeError:
-        raise ImportFileError(_("The file is neither UTF-8 nor Windows-1256 text.")) from None
+        raise ImportFileError("not_text") from None
 
 
 def read_ahead_threshold() -> int:
@@ -255,7 +497,7 @@ class SheetReader:
         return self._csv_rows()
 
     def _unreadable(self) -> ImportFileError:
-        return ImportFileError(_("The file could not be read as an Excel workbook."))
+        return ImportFileError("not_workbook")
 
     def _xlsx_rows(self):
         threshold = read_ahead_threshold()
@@ -295,16 +537,19 @@ class SheetReader:
         try:
             yield from enumerate(reader, start=1)
         except csv.Error as error:
-            raise ImportFileError(_("The CSV file is malformed: %(error)s") % {"error": error}) from None
+            raise ImportFileError("csv_malformed", error=str(error)) from None
 
 
 # --- cleaning ------------------------------------------------------------------
 
 
 class CellError(Exception):
-    def __init__(self, message):
-        super().__init__(message)
-        self.message = message
+    """A cell that cannot be read: a problem code (see :data:`PROBLEMS`) and its parameters."""
+
+    def __init__(self, problem: str, **params):
+        super().__init__(problem)
+        self.code = problem
+        self.params = params
 
 
 def _text(value) -> str:
@@ -333,9 +578,7 @@ def parse_datetime_cell(value) -> datetime | None:
             else:
                 parsed = datetime.fromisoformat(text)
         except ValueError:
-            raise CellError(
-                _("“%(value)s” is not a date: use YYYY-MM-DD[THH:MM[+03:00]] or DD/MM/YYYY [HH:MM].") % {"value": text}
-            ) from None
+            raise CellError("datetime_invalid", value=text) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=RIYADH)
     return parsed
@@ -356,7 +599,7 @@ def parse_date_cell(value) -> date | None:
             return date(int(year), int(month), int(day))
         return date.fromisoformat(text[:10])
     except ValueError:
-        raise CellError(_("“%(value)s” is not a date: use YYYY-MM-DD or DD/MM/YYYY.") % {"value": text}) from None
+        raise CellError("date_invalid", value=text) from None
 
 
 # --- references ------------------------------------------------------------------
@@ -399,6 +642,12 @@ class References:
                 self.physicians.setdefault(key, None)
 
 
+def _phone_problem(error: ValidationError) -> str:
+    """The problem code of a phone number :func:`normalize_phone` refused (Saudi or any other country)."""
+    # Both messages are worded in the same active language here, so they compare.
+    return "phone_invalid_saudi" if error.messages[0] == _("Enter a valid Saudi phone number.") else "phone_invalid"
+
+
 # --- the check pass --------------------------------------------------------------
 
 
@@ -421,11 +670,12 @@ class _Checker:
         # Phone numbers repeat (a patient's visits): normalise each once.
         self.phones: dict = {}
 
-    def error(self, row: int, column: str, message: str) -> None:
+    def error(self, row_number: int, column: str, problem: str, **params) -> None:
+        """Record a problem as a code and its parameters (worded when read, see :data:`PROBLEMS`)."""
         self.plan.error_count += 1
-        self.row_errors.setdefault(row, []).append((column, str(message)))
+        self.row_errors.setdefault(row_number, []).append([row_number, column, problem, params])
         if len(self.plan.errors) < MAX_STORED_ERRORS:
-            self.plan.errors.append([row, column, str(message)])
+            self.plan.errors.append([row_number, column, problem, params])
 
     def run(self, path: Path, keep_rejected_raw: dict) -> Plan:
         with SheetReader(path, fast=self.fast_xlsx, read_ahead=self.read_ahead) as reader:
@@ -457,7 +707,7 @@ class _Checker:
                 for row_number, cells in reader.rows():
                     if row_number in self.late_rejects:
                         keep_rejected_raw[row_number] = cells
-        self.plan.errors.sort(key=lambda error: error[0])
+        self.plan.errors.sort(key=_problem_order)
         self._classify()
         return self.plan
 
@@ -497,61 +747,52 @@ class _Checker:
     def _check_row(self, row: int, values: dict) -> bool:
         ok = True
 
-        def fail(column, message):
+        def fail(column, problem, **params):
             nonlocal ok
             ok = False
-            self.error(row, column, message)
+            self.error(row, column, problem, **params)
 
         code = _text(values["hospital_code"])
         hospital_id = None
         if not code:
-            fail("hospital_code", _("The hospital code is missing."))
+            fail("hospital_code", "hospital_missing")
         else:
             hospital_id = self.refs.hospitals.get(code)
             if hospital_id is None:
-                fail("hospital_code", _("Unknown hospital code “%(code)s”.") % {"code": code})
+                fail("hospital_code", "hospital_unknown", code=code)
             elif self.allowed is not None and hospital_id not in self.allowed:
-                fail(
-                    "hospital_code",
-                    _("Hospital “%(code)s” is outside the hospitals you may import for.") % {"code": code},
-                )
+                fail("hospital_code", "hospital_out_of_scope", code=code)
                 hospital_id = None
 
         number = _text(values["encounter_number"])
         if not number:
-            fail("encounter_number", _("The encounter number is missing."))
+            fail("encounter_number", "number_missing")
         elif len(number) > 40:
-            fail("encounter_number", _("The encounter number is longer than 40 characters."))
+            fail("encounter_number", "number_too_long")
 
         raw_type = _text(values["encounter_type"]).upper()
         encounter_type = _TYPES.get(raw_type)
         if encounter_type is None:
-            fail(
-                "encounter_type",
-                _("Unknown encounter type “%(value)s”: use EMS, INPATIENT or OPD.") % {"value": raw_type},
-            )
+            fail("encounter_type", "type_unknown", value=raw_type)
 
         mrn = _text(values["patient_mrn"])
         if not mrn:
-            fail("patient_mrn", _("The patient MRN is missing."))
+            fail("patient_mrn", "mrn_missing")
         elif len(mrn) > 30:
-            fail("patient_mrn", _("The MRN is longer than 30 characters."))
+            fail("patient_mrn", "mrn_too_long")
 
         national_id = ascii_digits(_text(values["patient_national_id"]))
         if is_masked_value(national_id):
             # A masked ID (as this system exports it) means "as stored".
             national_id = ""
         if national_id and not national_id_is_valid(national_id):
-            fail(
-                "patient_national_id",
-                _("“%(value)s” is not a valid Saudi national ID or iqama number.") % {"value": national_id},
-            )
+            fail("patient_national_id", "national_id_invalid", value=national_id)
 
         name_ar = _text(values["patient_name_ar"])
         name_en = _text(values["patient_name_en"])
         for column, name in (("patient_name_ar", name_ar), ("patient_name_en", name_en)):
             if len(name) > 200:
-                fail(column, _("The name is longer than 200 characters."))
+                fail(column, "name_too_long")
 
         phone = _text(values["patient_phone"])
         if phone:
@@ -560,7 +801,7 @@ class _Checker:
                 try:
                     normalised = (normalize_phone(phone), None)
                 except ValidationError as error:
-                    normalised = (phone, error.messages[0])
+                    normalised = (phone, _phone_problem(error))
                 if len(self.phones) < 100_000:
                     self.phones[phone] = normalised
             phone, problem = normalised
@@ -572,37 +813,33 @@ class _Checker:
             try:
                 validate_email(email)
             except ValidationError:
-                fail("patient_email", _("“%(value)s” is not a valid e-mail address.") % {"value": email})
+                fail("patient_email", "email_invalid", value=email)
 
         language = _text(values["patient_language"]).lower()
         if language and language not in ("ar", "en"):
-            fail("patient_language", _("Unknown language “%(value)s”: use ar or en.") % {"value": language})
+            fail("patient_language", "language_unknown", value=language)
 
         birth_date = None
         try:
             birth_date = parse_date_cell(values["patient_birth_date"])
         except CellError as error:
-            fail("patient_birth_date", error.message)
+            fail("patient_birth_date", error.code, **error.params)
         if birth_date and birth_date > self.today:
-            fail("patient_birth_date", _("The birth date is in the future."))
+            fail("patient_birth_date", "birth_date_future")
 
         gender = ""
         raw_gender = _text(values["patient_gender"])
         if raw_gender:
             gender = _GENDERS.get(raw_gender.lower(), "")
             if not gender:
-                fail("patient_gender", _("Unknown gender “%(value)s”: use M, F or U.") % {"value": raw_gender})
+                fail("patient_gender", "gender_unknown", value=raw_gender)
 
         department_id = None
         department_code = _text(values["department_code"])
         if department_code and hospital_id:
             department_id = self.refs.departments.get((hospital_id, department_code))
             if department_id is None:
-                fail(
-                    "department_code",
-                    _("Unknown department code “%(code)s” in hospital “%(hospital)s”.")
-                    % {"code": department_code, "hospital": code},
-                )
+                fail("department_code", "department_unknown", code=department_code, hospital=code)
 
         physician_id = None
         licence = values["physician_license"]
@@ -610,25 +847,21 @@ class _Checker:
             licence = str(_text(licence))
             physician_id = self.refs.physicians.get((hospital_id, licence)) if hospital_id else None
             if hospital_id and physician_id is None:
-                fail(
-                    "physician_license",
-                    _("Unknown physician licence “%(licence)s” in hospital “%(hospital)s”.")
-                    % {"licence": licence, "hospital": code},
-                )
+                fail("physician_license", "physician_unknown", licence=licence, hospital=code)
 
         admitted_at = discharged_at = None
         try:
             admitted_at = parse_datetime_cell(values["admitted_at"])
             if admitted_at is None:
-                fail("admitted_at", _("The admission / visit start time is missing."))
+                fail("admitted_at", "admitted_missing")
         except CellError as error:
-            fail("admitted_at", error.message)
+            fail("admitted_at", error.code, **error.params)
         try:
             discharged_at = parse_datetime_cell(values["discharged_at"])
         except CellError as error:
-            fail("discharged_at", error.message)
+            fail("discharged_at", error.code, **error.params)
         if admitted_at and discharged_at and discharged_at < admitted_at:
-            fail("discharged_at", _("The discharge time is before the admission time."))
+            fail("discharged_at", "discharge_before_admission")
 
         if not ok:
             return False
@@ -649,18 +882,8 @@ class _Checker:
         if previous is not None:
             index, first_row = previous
             if index is not None and self.plan.encounters[index][2:] != encounter[2:]:
-                self.error(
-                    row,
-                    "encounter_number",
-                    _("Encounter “%(number)s” is also in row %(row)d, with different values.")
-                    % {"number": number, "row": first_row},
-                )
-                self.error(
-                    first_row,
-                    "encounter_number",
-                    _("Encounter “%(number)s” is also in row %(row)d, with different values.")
-                    % {"number": number, "row": row},
-                )
+                self.error(row, "encounter_number", "duplicate_encounter", number=number, row=first_row)
+                self.error(first_row, "encounter_number", "duplicate_encounter", number=number, row=row)
                 # Neither row can be trusted: both are rejected.
                 self.plan.encounters[index] = None
                 self.plan.rejected_rows.add(first_row)
@@ -668,12 +891,7 @@ class _Checker:
                 self.seen[key] = (None, first_row)
                 return False
             if index is None:
-                self.error(
-                    row,
-                    "encounter_number",
-                    _("Encounter “%(number)s” is also in row %(row)d, with different values.")
-                    % {"number": number, "row": first_row},
-                )
+                self.error(row, "encounter_number", "duplicate_encounter", number=number, row=first_row)
                 return False
             # The same row twice: harmless, counted as unchanged.
             self.plan.counts["duplicates"] = self.plan.counts.get("duplicates", 0) + 1
@@ -1231,19 +1449,199 @@ def apply_plan(*, plan: Plan, user, job=None, progress: Callable | None = None, 
 
 
 # --- the rejected-rows file ---------------------------------------------------------
+#
+# The check stores the rejected rows with their problems as codes (the last
+# column, JSON); the download words them in the reader's language
+# (:func:`rejected_rows_for_reader`).
+
+PROBLEMS_COLUMN = "px360:problems"
 
 
 def write_rejected_rows(*, plan: Plan, rejected_raw: dict, all_errors: dict, path: Path) -> None:
-    """CSV (UTF-8 with BOM) of the rejected rows: original columns plus the reasons."""
+    """CSV (UTF-8 with BOM) of the rejected rows: their original columns, the row number and the problems."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow([*plan.header, _("row"), _("reason")])
+        writer.writerow([*plan.header, "row", PROBLEMS_COLUMN])
         width = len(plan.header)
         for row_number in sorted(rejected_raw):
             cells = [_text(_cell(cell)) if not isinstance(cell, str) else cell for cell in rejected_raw[row_number]]
             cells = (cells + [""] * width)[:width]
-            reasons = "; ".join(f"{column}: {message}" for column, message in all_errors.get(row_number, []))
+            problems = sorted(all_errors.get(row_number, []), key=_problem_order)
             writer.writerow(
-                [neutralise_formula(str(cell)) for cell in cells] + [row_number, neutralise_formula(reasons)]
+                [neutralise_formula(str(cell)) for cell in cells]
+                + [row_number, json.dumps([entry[1:] for entry in problems], ensure_ascii=False)]
             )
+
+
+def rejected_rows_for_reader(lines: Iterator[str]) -> Iterator[list]:
+    """The stored rejected-rows file, row by row, with its problems worded in the active language.
+
+    ``lines``: the stored file's text lines. Files stored before problems had
+    codes (their reasons already worded) come out as they are.
+    """
+    reader = csv.reader(lines)
+    header = next(reader, None)
+    if header is None:
+        return
+    if not header or header[-1] != PROBLEMS_COLUMN:
+        yield header
+        yield from reader
+        return
+    yield [*header[:-2], _("row"), _("reason")]
+    for cells in reader:
+        try:
+            problems = json.loads(cells[-1])
+        except (ValueError, IndexError):
+            problems = []
+        reasons = "; ".join(
+            f"{column}: {text}"
+            for _row, column, text in worded_problems([[0, *entry] for entry in problems if isinstance(entry, list)])
+        )
+        yield [*cells[:-1], neutralise_formula(reasons)]
+
+
+# --- the template ---------------------------------------------------------------------
+#
+# A file to fill in, made from COLUMN_DEFINITIONS: a row of headers in the
+# reader's language above the row of column names the importer looks for (it
+# takes the first row holding the required names as the header, so the label
+# row is skipped), and the codes the user may use, for their hospitals only.
+
+
+def template_codes(user) -> list[tuple]:
+    """``(kind, hospital code, code, name)`` of everything the user may put in a file, in their scope."""
+    from px360.core.choices import Gender, Language
+
+    allowed = hospital_ids_for(user)
+    hospitals = Hospital.objects.filter(is_active=True)
+    departments = Department.objects.filter(is_active=True, hospital__is_active=True)
+    physicians = Physician.objects.filter(is_active=True, hospital__is_active=True)
+    if allowed is not None:
+        hospitals = hospitals.filter(pk__in=allowed)
+        departments = departments.filter(hospital_id__in=allowed)
+        physicians = physicians.filter(hospital_id__in=allowed)
+    arabic = (translation.get_language() or "").startswith("ar")
+
+    def name(record) -> str:
+        first, second = (record.name_ar, record.name_en) if arabic else (record.name_en, record.name_ar)
+        return first or second or record.name
+
+    rows = [(_("Hospital"), "", hospital.code, name(hospital)) for hospital in hospitals.order_by("code")]
+    rows += [
+        (_("Department"), department.hospital.code, department.code, name(department))
+        for department in departments.select_related("hospital").order_by("hospital__code", "code")
+    ]
+    rows += [
+        (_("Physician"), physician.hospital.code, physician.license_number, name(physician))
+        for physician in physicians.select_related("hospital").order_by("hospital__code", "license_number")
+    ]
+    labels = {
+        "encounter_type": dict(EncounterType.choices),
+        "patient_language": dict(Language.choices),
+        "patient_gender": dict(Gender.choices),
+    }
+    for column in COLUMN_DEFINITIONS:
+        for value in column.allowed:
+            rows.append((str(column.label), "", value, str(labels.get(column.name, {}).get(value, ""))))
+    return rows
+
+
+def _template_headers() -> tuple[list, list]:
+    optional = _("(optional)")
+    labels = [str(column.label) if column.required else f"{column.label} {optional}" for column in COLUMN_DEFINITIONS]
+    return labels, list(COLUMNS)
+
+
+def template_codes_header() -> list:
+    return [_("kind"), _("hospital code"), _("code"), _("name")]
+
+
+def write_template_csv(handle) -> None:
+    """The template as CSV (UTF-8 with BOM): the headers in the reader's language, then the column names."""
+    writer = csv.writer(handle)
+    for line in _template_headers():
+        writer.writerow(line)
+
+
+def write_template_codes_csv(handle, user) -> None:
+    """The allowed codes as CSV (UTF-8 with BOM), formula-safe."""
+    writer = csv.writer(handle)
+    writer.writerow(template_codes_header())
+    for row in template_codes(user):
+        writer.writerow([neutralise_formula(str(value)) for value in row])
+
+
+def write_template_xlsx(handle, user) -> None:
+    """The template as a workbook: the sheet to fill, the columns explained, the allowed codes.
+
+    Right to left when the reader works in Arabic. Every value is a text cell
+    (never a formula), whatever a name in the database starts with.
+    """
+    from openpyxl import Workbook
+    from openpyxl.styles import Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    right_to_left = (translation.get_language() or "").startswith("ar")
+    bold = Font(bold=True)
+    shaded = PatternFill("solid", fgColor="E5E7EB")
+
+    def text_row(sheet, values, *, font=None, fill=None):
+        sheet.append([str(value) if value is not None else "" for value in values])
+        for cell in sheet[sheet.max_row]:
+            cell.data_type = "s"  # openpyxl would take "=..." for a formula
+            if font:
+                cell.font = font
+            if fill:
+                cell.fill = fill
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = _("Encounters")[:31]
+    labels, names = _template_headers()
+    text_row(sheet, labels, font=bold, fill=shaded)
+    text_row(sheet, names, font=bold)
+    sheet.freeze_panes = "A3"
+    for position, column in enumerate(COLUMN_DEFINITIONS, start=1):
+        letter = get_column_letter(position)
+        sheet.column_dimensions[letter].width = max(18, len(str(column.label)) + 4)
+        # Dates and codes stay text as typed (Excel would turn 01/02/2026 into its own date).
+        sheet.column_dimensions[letter].number_format = "@"
+        if column.allowed:
+            choice = DataValidation(type="list", formula1='"' + ",".join(column.allowed) + '"', allow_blank=True)
+            choice.add(f"{letter}3:{letter}1002")
+            sheet.add_data_validation(choice)
+    sheet.sheet_view.rightToLeft = right_to_left
+
+    explained = workbook.create_sheet(_("Columns")[:31])
+    text_row(
+        explained,
+        [_("column"), _("header"), _("required"), _("what it holds"), _("format or allowed codes"), _("example")],
+        font=bold,
+        fill=shaded,
+    )
+    for column in COLUMN_DEFINITIONS:
+        text_row(
+            explained,
+            [
+                column.name,
+                column.label,
+                _("yes") if column.required else _("no"),
+                column.rule,
+                column.formats,
+                column.example,
+            ],
+        )
+    for letter, width in zip("ABCDEF", (22, 28, 10, 60, 40, 22), strict=True):
+        explained.column_dimensions[letter].width = width
+    explained.sheet_view.rightToLeft = right_to_left
+
+    codes = workbook.create_sheet(_("Allowed codes")[:31])
+    text_row(codes, template_codes_header(), font=bold, fill=shaded)
+    for row in template_codes(user):
+        text_row(codes, row)
+    for letter, width in zip("ABCD", (24, 16, 18, 40), strict=True):
+        codes.column_dimensions[letter].width = width
+    codes.sheet_view.rightToLeft = right_to_left
+    workbook.save(handle)

@@ -7,8 +7,8 @@ because it is a different concern: the stages an encounter passes through.
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from px360.core.access import ModelAccess
 from px360.core.models import BaseModel, SoftDeleteModel
@@ -137,7 +137,8 @@ class JourneyStageTemplate(BaseModel):
         ]
 
     def __str__(self):
-        return self.code
+        # The name in the reader's language (modeltranslation); the code is for machines.
+        return self.name or self.code
 
     def clean(self):
         super().clean()
@@ -244,4 +245,11 @@ class JourneyStageInstance(BaseModel):
         ordering = ["journey", "order"]
 
     def __str__(self):
-        return self.code
+        return self.name
+
+    @property
+    def name(self) -> str:
+        """The stage's name in the active language (the other one when it has none)."""
+        english = (get_language() or "").startswith("en")
+        first, second = (self.name_en, self.name_ar) if english else (self.name_ar, self.name_en)
+        return first or second or self.code

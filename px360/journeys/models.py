@@ -231,6 +231,19 @@ class ImportJob(BaseModel):
     def get_phase_display(self) -> str:
         return str(JOB_CONFIRMED_LABEL) if self.is_confirmed else self.get_status_display()
 
+    def get_failure_display(self) -> str:
+        """Why the job failed, in the reader's language when the reason was stored as a problem code.
+
+        ``summary["failure"]`` holds ``{"code": ..., "params": {...}}`` (see
+        ``importer.PROBLEMS``); jobs that stored only ``failure_reason`` text show that text.
+        """
+        failure = (self.summary or {}).get("failure") if isinstance(self.summary, dict) else None
+        if isinstance(failure, dict) and failure.get("code"):
+            from .importer import problem_text
+
+            return problem_text(str(failure["code"]), failure.get("params"))
+        return self.failure_reason
+
     @property
     def can_confirm(self) -> bool:
         """A checked import may be saved once: no bad rows, or the valid-rows mode with something to save."""

@@ -172,7 +172,8 @@ def _check(*, job: ImportJob, store_plan: bool) -> tuple[ImportJob, importer.Pla
         if store_plan:
             digest = importer.save_plan(plan, _plan_path(job))
     except importer.ImportFileError as error:
-        return _fail(job, str(error)), None
+        # The code too, so the page words the failure in its reader's language.
+        return _fail(job, str(error), summary={"failure": {"code": error.code, "params": error.params}}), None
     except Exception as error:
         logger.exception("Import check failed for job %s", job.pk)
         return _fail(job, _("The file could not be checked: %(error)s") % {"error": error.__class__.__name__}), None

@@ -9,7 +9,7 @@ from px360.organizations.models import Hospital
 
 from .choices import QuestionType, SurveyStatus
 from .library import attach_demo_stage_surveys, load_library
-from .models import SurveyInstance, SurveyPolicy, SurveyResponse
+from .models import SurveyInstance, SurveyPolicy, SurveyResponse, SurveyTemplate
 from .services import survey_open, survey_submit, surveys_dispatch_due
 
 DEMO_HOSPITALS = ["RYD", "JED"]
@@ -50,10 +50,26 @@ POSITIVE_COMMENTS = [
 ]
 
 
+# The issue that started per-template rules: one bottom-box answer (booking, 1 of 5), a
+# complaint in the comment, and a 10 on likelihood to recommend. Still negative.
+ONE_BAD_ITEM = {"opd-visit": "access_ease"}
+PHARMACY_COMMENT = NEGATIVE_COMMENTS[0]
+
+
 def load_surveys(*, password=None):
     load_library()
     # Tolerant: the demo journey templates may not be loaded (yet).
     attach_demo_stage_surveys()
+    # The overall hospital rating (0–10) of the inpatient survey counts as its overall rating.
+    for template in SurveyTemplate.objects.filter(overall_questions=[]):
+        codes = list(
+            template.questions.filter(dimension="overall", question_type__in=[QuestionType.RATING, QuestionType.NPS])
+            .order_by("order")
+            .values_list("code", flat=True)
+        )
+        if codes:
+            template.overall_questions = codes
+            template.save(update_fields=["overall_questions", "updated_at"])
     for hospital in Hospital.objects.filter(code__in=DEMO_HOSPITALS):
         SurveyPolicy.objects.get_or_create(hospital=hospital)
     return []
@@ -66,8 +82,10 @@ def load_demo_responses(*, password=None):
     (dispatch, the patient opening the link, the survey form's submission), so
     the scores, the negative flag and the messages are what PX360 computes.
     Per hospital: about a fifth stay unanswered, a fifth opened only, the rest
-    answered, every third of those negative. Loaded once: nothing is done when
-    the demo hospitals already have an answer.
+    answered, every third of those negative. The first outpatient answer is
+    negative through one bottom-box item only (booking rated 1, a complaint in
+    the comment, 10 on likelihood to recommend). Loaded once: nothing is done
+    when the demo hospitals already have an answer.
     """
     if SurveyResponse.objects.filter(hospital__code__in=DEMO_HOSPITALS).exists():
         return []
@@ -80,30 +98,45 @@ def load_demo_responses(*, password=None):
             .order_by("triggered_at", "pk")
         )
         answered = 0
+        one_bad_item_done = set()
         for number, instance in enumerate(invited):
             if number % 5 == 4:
                 continue  # not opened yet
             survey_open(instance=instance)
             if number % 5 == 3:
                 continue  # opened, not answered
-            survey_submit(instance=instance, data=demo_answers(instance, negative=answered % 3 == 0, rng=rng))
+            code = instance.template.code
+            if code in ONE_BAD_ITEM and code not in one_bad_item_done and instance.version.question(ONE_BAD_ITEM[code]):
+                one_bad_item_done.add(code)
+                data = demo_answers(instance, negative=False, rng=rng, bad_item=ONE_BAD_ITEM[code])
+            else:
+                data = demo_answers(instance, negative=answered % 3 == 0, rng=rng)
+            survey_submit(instance=instance, data=data)
             answered += 1
     return []
 
 
-def demo_answers(instance: SurveyInstance, *, negative: bool, rng: random.Random) -> MultiValueDict:
+def demo_answers(instance: SurveyInstance, *, negative: bool, rng: random.Random, bad_item: str = "") -> MultiValueDict:
     """The survey form as a patient posts it: low key ratings and a detractor score with a
-    complaint when ``negative``, good ones otherwise; comments in the invitation's language."""
+    complaint when ``negative``, good ones otherwise; comments in the invitation's language.
+
+    ``bad_item``: a happy patient except for this question, rated 1 (very poor), who
+    complains about the pharmacy wait and still gives 10 on likelihood to recommend.
+    """
     arabic = instance.language == "ar"
     pick = rng.choice(NEGATIVE_COMMENTS if negative else POSITIVE_COMMENTS)
+    if bad_item:
+        pick = PHARMACY_COMMENT
     comment = pick[0] if arabic else pick[1]
     data: dict[str, list[str]] = {}
     for question in instance.version.questions():
         kind, key = question["type"], question.get("is_key", False)
-        if kind == QuestionType.RATING:
+        if question["code"] == bad_item:
+            value = 1
+        elif kind == QuestionType.RATING:
             value = (rng.choice([1, 2]) if key else rng.choice([2, 3])) if negative else rng.choice([4, 5, 5])
         elif kind == QuestionType.NPS:
-            value = rng.randint(2, 5) if negative else rng.choice([8, 9, 10, 10])
+            value = 10 if bad_item else rng.randint(2, 5) if negative else rng.choice([8, 9, 10, 10])
         elif kind == QuestionType.YES_NO:
             value = 0 if negative else 1
         elif kind in (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE):

@@ -8,6 +8,7 @@ import json
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from unfold.widgets import (
@@ -19,7 +20,11 @@ from unfold.widgets import (
 from px360.core.choices import Channel
 from px360.organizations.models import Department
 
-from .models import SurveyPolicy, SurveyQuestion
+from .choices import QuestionType
+from .models import NegativeItems, SurveyPolicy, SurveyQuestion, SurveyTemplate
+
+#: Questions that can be an overall rating: a 1–5 or a 0–10 rating.
+RATED_TYPES = (QuestionType.RATING, QuestionType.NPS)
 
 # --- channel order ---------------------------------------------------------------
 
@@ -207,3 +212,112 @@ class SurveyQuestionForm(forms.ModelForm):
         model = SurveyQuestion
         # The inline's ``fields`` choose the fields shown.
         fields = ("choices",)
+
+
+# --- when a response is negative ---------------------------------------------------------
+
+
+NEGATIVE_RULE_FIELDS = (
+    "negative_items",
+    "negative_rating_max",
+    "negative_scale_max",
+    "negative_overall",
+    "overall_questions",
+    "negative_detractor",
+)
+
+
+class SurveyTemplateForm(forms.ModelForm):
+    """The template with its negative rules; the overall rating questions are ticked, not typed."""
+
+    overall_questions = forms.MultipleChoiceField(
+        label=capfirst(_("overall rating questions")),
+        required=False,
+        widget=UnfoldAdminCheckboxSelectMultipleWidget,
+        help_text=_(
+            "The questions that rate the visit or the hospital as a whole (a 1–5 or 0–10 rating). "
+            "A question added below can be ticked once the template is saved."
+        ),
+    )
+
+    class Meta:
+        model = SurveyTemplate
+        # The admin's fieldsets choose the fields shown.
+        fields = ("overall_questions",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        questions = (
+            self.instance.questions.filter(question_type__in=RATED_TYPES).order_by("order", "code")
+            if self.instance.pk
+            else SurveyQuestion.objects.none()
+        )
+        labels = {
+            question.code: format_html('{} <bdi dir="ltr">({})</bdi>', question.text, question.code)
+            for question in questions
+        }
+        # A code chosen earlier whose question is gone stays listed, so the editor sees it and can untick it.
+        for code in self.instance.overall_questions or []:
+            labels.setdefault(code, str(code))
+        self.fields["overall_questions"].choices = list(labels.items())
+        if self.is_bound and not self.rules_posted:
+            for name in NEGATIVE_RULE_FIELDS:
+                if name in self.fields:
+                    self.fields[name].required = False
+
+    @property
+    def rules_posted(self) -> bool:
+        """Whether the post comes from a page with the negative rules on it (the radio is always set)."""
+        return self.add_prefix("negative_items") in self.data
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.is_bound and not self.rules_posted:
+            # A page without the rules (an older form, another client) leaves them as they are,
+            # rather than reading its missing boxes as switched off.
+            for name in NEGATIVE_RULE_FIELDS:
+                if name in self.fields:
+                    cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+
+class SurveyQuestionFormSet(forms.BaseInlineFormSet):
+    """The template's questions, checked against its negative rules once both are posted."""
+
+    def clean(self):
+        super().clean()
+        template = self.instance
+        if template is None or any(form.errors for form in self.forms):
+            return
+        kept = [
+            form.cleaned_data
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.cleaned_data.get("code")
+        ]
+        rated = {data["code"]: data for data in kept if data.get("question_type") in RATED_TYPES}
+        errors = []
+        if template.negative_items == NegativeItems.KEY and not any(
+            data.get("is_key")
+            and (data.get("question_type") == QuestionType.RATING or code in (template.overall_questions or []))
+            for code, data in rated.items()
+        ):
+            errors.append(
+                ValidationError(
+                    _(
+                        "Only key questions make a response negative, but no rated question of this survey is a "
+                        "key question: mark one as key, or count any rated question."
+                    ),
+                    code="no_key_question",
+                )
+            )
+        missing = [code for code in template.overall_questions or [] if code not in rated]
+        if missing:
+            errors.append(
+                ValidationError(
+                    _("Not a rated question of this survey any more, so it cannot be an overall rating: %(codes)s."),
+                    code="overall_not_rated",
+                    params={"codes": ", ".join(missing)},
+                )
+            )
+        if errors:
+            raise ValidationError(errors)

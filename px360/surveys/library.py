@@ -42,6 +42,8 @@ def load_library(path: Path | None = None) -> dict:
                 intro_en=item.get("intro_en", ""),
                 thank_you_ar=item.get("thank_you_ar", ""),
                 thank_you_en=item.get("thank_you_en", ""),
+                # The questions that rate the stay as a whole (the negative rules' overall rating).
+                overall_questions=item.get("overall_questions", []),
             )
             counts["templates"] += 1
         existing = {q.code: q for q in template.questions.all()}

@@ -14,6 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils.html import conditional_escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from px360.core.access import ModelAccess
@@ -25,6 +27,14 @@ from .choices import NPSCategory, QuestionType, SuppressionReason, SurveyStatus,
 CHOICE_TYPES = (QuestionType.SINGLE_CHOICE, QuestionType.MULTIPLE_CHOICE)
 # A stored option value: it goes into answers, exports and reports.
 OPTION_VALUE = re.compile(r"^[A-Za-z0-9_-]+$")
+
+
+class NegativeItems(models.TextChoices):
+    """Which rated questions can make a response negative by themselves."""
+
+    ANY = "any", _("Any rated question")
+    KEY = "key", _("Only the key questions")
+    NONE = "none", _("None: only the overall rating and likelihood to recommend")
 
 
 def choice_option_errors(question_type, options) -> list[ValidationError]:
@@ -95,6 +105,42 @@ class SurveyTemplate(SoftDeleteModel):
     intro = models.TextField(_("introduction"), blank=True, help_text=_("Shown above the first question."))
     thank_you = models.TextField(_("thank-you text"), blank=True, help_text=_("Shown after the patient submits."))
     is_active = models.BooleanField(_("active"), default=True)
+    # When is a response negative? (DOMAIN.md: bottom box, overall rating, NPS detractor.)
+    negative_items = models.CharField(
+        _("rated questions that make a response negative"),
+        max_length=8,
+        choices=NegativeItems.choices,
+        default=NegativeItems.ANY,
+        help_text=_("An answer in the bottom box on one of these questions makes the whole response negative."),
+    )
+    negative_rating_max = models.PositiveSmallIntegerField(
+        _("bottom box of a 1–5 rating: at most"),
+        default=2,
+        validators=[MinValueValidator(1), MaxValueValidator(4)],
+        help_text=_("2: “very poor” and “poor” are the bottom box."),
+    )
+    negative_scale_max = models.PositiveSmallIntegerField(
+        _("bottom box of a 0–10 rating: at most"),
+        default=6,
+        validators=[MaxValueValidator(9)],
+        help_text=_("For 0–10 overall ratings: 0–6 is the usual bottom box of an overall hospital rating."),
+    )
+    negative_overall = models.BooleanField(
+        _("an overall rating in the bottom box"),
+        default=True,
+        help_text=_("Whatever the rated questions above, a low overall rating makes the response negative."),
+    )
+    overall_questions = models.JSONField(
+        _("overall rating questions"),
+        default=list,
+        blank=True,
+        help_text=_("The codes of the questions that rate the visit or the hospital as a whole."),
+    )
+    negative_detractor = models.BooleanField(
+        _("a detractor on likelihood to recommend"),
+        default=True,
+        help_text=_("0 to 6 on “how likely are you to recommend us” (NPS detractors)."),
+    )
 
     px_access = ModelAccess(hospital="hospital", reference=True, group_rows=True)
 
@@ -104,7 +150,32 @@ class SurveyTemplate(SoftDeleteModel):
         ordering = ["code"]
 
     def __str__(self):
-        return self.code
+        # The name in the reader's language; the code stays in its own column.
+        return self.name or self.code
+
+    def clean(self):
+        super().clean()
+        if self.negative_items == NegativeItems.NONE and not self.negative_overall and not self.negative_detractor:
+            raise ValidationError(
+                _(
+                    "With every rule switched off no response of this survey is ever negative: "
+                    "count rated questions, overall ratings or detractors."
+                ),
+                code="no_rule",
+            )
+
+    def negative_definition(self):
+        """The rules that decide whether a response to this survey is negative."""
+        from .scoring import NegativeDefinition
+
+        return NegativeDefinition(
+            items=self.negative_items,
+            rating_max=self.negative_rating_max,
+            scale_max=self.negative_scale_max,
+            overall=self.negative_overall,
+            overall_questions=tuple(self.overall_questions or ()),
+            detractor=self.negative_detractor,
+        )
 
     @property
     def latest_version(self):
@@ -166,7 +237,7 @@ class SurveyQuestion(BaseModel):
         ]
 
     def __str__(self):
-        return self.code
+        return self.text or self.code
 
     def clean(self):
         super().clean()
@@ -209,7 +280,7 @@ class SurveyTemplateVersion(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.template_id and self.template.code} v{self.number}"
+        return f"{self.template if self.template_id else '-'} · v{self.number}"
 
     def questions(self) -> list[dict]:
         return self.snapshot.get("questions", [])
@@ -261,12 +332,6 @@ class SurveyPolicy(BaseModel):
         default=default_channel_order,
         help_text=_('Tried in this order, e.g. ["whatsapp", "sms", "email"].'),
     )
-    negative_rating_max = models.PositiveSmallIntegerField(
-        _("negative when a key rating is at most"), default=2, validators=[MinValueValidator(1), MaxValueValidator(4)]
-    )
-    negative_nps_max = models.PositiveSmallIntegerField(
-        _("negative when likelihood to recommend is at most"), default=6, validators=[MaxValueValidator(9)]
-    )
     excluded_department_codes = models.JSONField(
         _("excluded departments"),
         default=list,
@@ -282,7 +347,7 @@ class SurveyPolicy(BaseModel):
         ordering = ["hospital__code"]
 
     def __str__(self):
-        return str(self.hospital_id and self.hospital.code)
+        return str(self.hospital) if self.hospital_id else "-"
 
     def clean(self):
         super().clean()
@@ -418,6 +483,11 @@ class SurveyInstance(BaseModel):
         ]
 
     def __str__(self):
+        return f"{self.template if self.template_id else '-'} · {str(self.pk)[:8]}"
+
+    @property
+    def reference(self) -> str:
+        """Template code and short id: what is stored in other rows, whatever the language."""
         return f"{self.template.code if self.template_id else '-'} · {str(self.pk)[:8]}"
 
     @property
@@ -467,6 +537,13 @@ class SurveyResponse(BaseModel):
     nps_value = models.PositiveSmallIntegerField(_("likelihood to recommend"), null=True, blank=True)
     nps_category = models.CharField(_("NPS category"), max_length=10, choices=NPSCategory.choices, blank=True)
     is_negative = models.BooleanField(_("negative"), default=False, db_index=True)
+    negative_reasons = models.JSONField(
+        _("why negative"),
+        default=list,
+        blank=True,
+        editable=False,
+        help_text=_("The answers that made the response negative and the rule each met, as scored."),
+    )
     comments = models.TextField(_("comments"), blank=True, help_text=_("The free-text answers, for quick reading."))
 
     px_access = ModelAccess(
@@ -483,7 +560,59 @@ class SurveyResponse(BaseModel):
         permissions = [("export_surveyresponse", _("Can export survey responses"))]
 
     def __str__(self):
-        return f"{self.template.code if self.template_id else '-'} · {str(self.pk)[:8]}"
+        return f"{self.template if self.template_id else '-'} · {str(self.pk)[:8]}"
+
+    def negative_reason_rows(self, language: str) -> list[dict]:
+        """The stored reasons in ``language``: the question as the patient read it, the
+        answer and the rule it met, in words. Numbers and codes are kept apart for
+        ``<bdi>`` isolation."""
+        questions = {q["code"]: q for q in self.version.questions()} if self.version_id else {}
+        rows = []
+        for reason in self.negative_reasons or []:
+            code = str(reason.get("question", ""))
+            question = questions.get(code, {})
+            value, scale = reason.get("value"), reason.get("scale")
+            label = ""
+            if scale == 5 and isinstance(value, int) and 1 <= value <= 5:
+                label = RATING_LABELS[value - 1]
+            rule = NEGATIVE_RULE_TEXTS.get(reason.get("rule"))
+            if rule is not None:
+                # Numbers read left to right inside an Arabic sentence.
+                # The translation is escaped; the numbers come from format_html.
+                rule = mark_safe(
+                    conditional_escape(str(rule))
+                    % {
+                        "max": format_html('<bdi dir="ltr">{}</bdi>', reason.get("max")),
+                        "scale": format_html('<bdi dir="ltr">{}</bdi>', SCALE_TEXTS.get(scale, scale)),
+                    }
+                )
+            rows.append(
+                {
+                    "code": code,
+                    "question": question.get(f"text_{language}") or question.get("text_ar") or code,
+                    "value": value,
+                    "scale": scale,
+                    "label": label,
+                    "rule": rule,
+                    "rule_code": reason.get("rule", ""),
+                }
+            )
+        return rows
+
+
+# A scale's range, kept on one line (word joiners around the dash).
+SCALE_TEXTS = {5: "1\u2060–\u20605", 10: "0\u2060–\u206010"}
+
+# The answer labels of a 1–5 rating, as the survey page shows them.
+RATING_LABELS = [_("Very poor"), _("Poor"), _("Fair"), _("Good"), _("Very good")]
+
+# ``SurveyResponse.negative_reasons[].rule`` in words (scoring.NegativeRule).
+NEGATIVE_RULE_TEXTS = {
+    "bottom_box": _("Bottom box of a rated question: at most %(max)s on the %(scale)s scale"),
+    "key_bottom_box": _("Bottom box of a key question: at most %(max)s on the %(scale)s scale"),
+    "overall": _("Bottom box of the overall rating: at most %(max)s on the %(scale)s scale"),
+    "detractor": _("Detractor on likelihood to recommend: at most %(max)s on the %(scale)s scale"),
+}
 
 
 class SurveyAnswer(BaseModel):
@@ -521,6 +650,7 @@ class SurveyAnswer(BaseModel):
 
 __all__ = [
     "GuardianContact",
+    "NegativeItems",
     "SurveyAnswer",
     "SurveyInstance",
     "SurveyPolicy",

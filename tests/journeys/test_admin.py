@@ -41,7 +41,9 @@ def test_upload_checks_then_confirm_saves_without_reading_the_file_again(client,
     page = client.get(response["Location"])
     content = page.content.decode()
     assert job.status == JobStatus.VALIDATED and job.new_count == 2
-    assert CONFIRM_URL in content and "E2" in content  # the sample of changes
+    assert (
+        reverse("admin:journeys_importjob_confirm", args=[job.pk]) in content and "E2" in content
+    )  # the sample of changes
     assert not Encounter.objects.exists()
 
     with mock.patch.object(importer_module, "build_plan", side_effect=AssertionError("re-read")):

@@ -3,6 +3,7 @@
 import pytest
 
 from px360.journeys.choices import ImportMode, JobStatus
+from px360.journeys.importer import worded_problems
 from px360.journeys.models import Encounter
 from px360.journeys.services import encounter_import
 from px360.organizations.models import Patient
@@ -14,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 def problems(job):
-    return [(r, column) for r, column, _reason in job.errors]
+    return [(r, column) for r, column, _reason in worded_problems(job.errors)]
 
 
 @pytest.mark.parametrize(
@@ -51,7 +52,7 @@ def test_each_error_class_is_reported_and_nothing_is_saved(importer, media, over
     job = encounter_import(file=upload(data), user=importer)
     assert job.status == JobStatus.VALIDATED
     assert (3, column) in problems(job)  # header is row 1, the bad row is row 3
-    assert all(reason for _r, _c, reason in job.errors)
+    assert all(reason for _r, _c, reason in worded_problems(job.errors))
     assert job.rejected_count == 1
     assert not Encounter.objects.exists()
     assert not Patient.objects.exists()
@@ -89,8 +90,8 @@ def test_a_physician_of_another_hospital_reads_exactly_like_an_unknown_licence(i
     PhysicianFactory(hospital=hospital_b, license_number="JEDLIC1")
     other = encounter_import(file=upload(csv_bytes([row(physician_license="JEDLIC1")])), user=importer)
     unknown = encounter_import(file=upload(csv_bytes([row(physician_license="NOPE")])), user=importer)
-    assert [(r, c, reason.replace("JEDLIC1", "X")) for r, c, reason in other.errors] == [
-        (r, c, reason.replace("NOPE", "X")) for r, c, reason in unknown.errors
+    assert [(r, c, reason.replace("JEDLIC1", "X")) for r, c, reason in worded_problems(other.errors)] == [
+        (r, c, reason.replace("NOPE", "X")) for r, c, reason in worded_problems(unknown.errors)
     ]
     assert problems(other) == [(2, "physician_license")]
     assert not Encounter.objects.exists()

@@ -2,7 +2,14 @@
 
 from decimal import Decimal
 
-from px360.surveys.scoring import aggregate, answer_score, is_top_box, nps_category, score_response
+from px360.surveys.scoring import (
+    NegativeDefinition,
+    aggregate,
+    answer_score,
+    is_top_box,
+    nps_category,
+    score_response,
+)
 
 
 def a(code, type_, value, dimension="", is_key=False):
@@ -47,17 +54,20 @@ def test_one_response_by_hand():
     assert (scores.nps_value, scores.nps_category, scores.is_negative) == (9, "promoter", False)
 
 
-def test_negative_when_a_key_question_scores_1_or_2_or_nps_0_to_6():
+def test_negative_by_default_when_any_rating_is_1_or_2_or_nps_0_to_6():
     assert score_response([a("k", "rating_1_5", 2, is_key=True)]).is_negative
     assert not score_response([a("k", "rating_1_5", 3, is_key=True)]).is_negative
-    assert not score_response([a("other", "rating_1_5", 1)]).is_negative  # not a key question
+    assert score_response([a("other", "rating_1_5", 1)]).is_negative  # any rated question, key or not
     assert score_response([a("nps", "nps_0_10", 6)]).is_negative
     assert not score_response([a("nps", "nps_0_10", 7)]).is_negative
 
 
-def test_negative_thresholds_are_configurable():
-    assert score_response([a("k", "rating_1_5", 3, is_key=True)], rating_max=3).is_negative
-    assert not score_response([a("nps", "nps_0_10", 6)], nps_max=4).is_negative
+def test_negative_rules_are_configurable():
+    key_only = NegativeDefinition(items="key", rating_max=3)
+    assert score_response([a("k", "rating_1_5", 3, is_key=True)], definition=key_only).is_negative
+    assert not score_response([a("other", "rating_1_5", 1)], definition=key_only).is_negative
+    no_detractor = NegativeDefinition(detractor=False)
+    assert not score_response([a("nps", "nps_0_10", 6)], definition=no_detractor).is_negative
 
 
 def test_nps_is_percent_promoters_minus_percent_detractors():

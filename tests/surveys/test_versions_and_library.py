@@ -91,3 +91,10 @@ def test_demo_loader_attaches_surveys_to_the_demo_journeys_and_tolerates_their_a
     discharge = JourneyStageTemplate.objects.get(template__journey_type="INPATIENT", code="discharge")
     assert end_of_visit.survey_template.code == "opd-visit"
     assert discharge.survey_template.code == "inpatient-stay"
+
+
+def test_the_shipped_inpatient_survey_names_its_overall_rating(db):
+    call_command("load_survey_library")
+    inpatient = SurveyTemplate.objects.get(code="inpatient-stay")
+    assert inpatient.overall_questions == ["overall_rating"]
+    assert inpatient.questions.filter(code="overall_rating").exists()

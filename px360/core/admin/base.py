@@ -17,8 +17,9 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.functional import lazy
+from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from guardian.admin import (
     AdminGroupObjectPermissionsForm,
     AdminUserObjectPermissionsForm,
@@ -26,11 +27,13 @@ from guardian.admin import (
 )
 from guardian.shortcuts import get_perms_for_model
 from modeltranslation.admin import TabbedTranslationAdmin
+from modeltranslation.translator import translator
 from simple_history.admin import SimpleHistoryAdmin
 from unfold.admin import ModelAdmin
 from unfold.decorators import action
 
 from px360.core.access import can_access, granted_pks, model_access, restrict, user_is_global
+from px360.core.admin.bidi import is_ltr_field, plain_object_label
 from px360.core.admin.filters import simple_filter_choices
 from px360.core.admin.lookups import ChangelistGuardMixin
 from px360.core.masking import MaskedHistoryContextHelper
@@ -241,16 +244,26 @@ class PXModelAdmin(ChangelistGuardMixin, ReinforcedGuardedModelAdminMixin, Simpl
             field.error_messages["required"] = self.group_wide_error
         return form
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        # Codes, numbers and phone numbers are typed left to right, whatever
+        # the page's direction (px360.core.admin.bidi).
+        if formfield is not None and is_ltr_field(db_field):
+            formfield.widget.attrs.setdefault("dir", "ltr")
+        return formfield
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         formfield = super().formfield_for_foreignkey(db_field, request, **kwargs)
         if formfield is not None and hasattr(formfield, "queryset"):
             formfield.queryset = restrict(formfield.queryset, request.user, "view")
+            formfield.label_from_instance = plain_object_label
         return formfield
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         formfield = super().formfield_for_manytomany(db_field, request, **kwargs)
         if formfield is not None and hasattr(formfield, "queryset"):
             formfield.queryset = restrict(formfield.queryset, request.user, "view")
+            formfield.label_from_instance = plain_object_label
         return formfield
 
     # --- views ---------------------------------------------------------------
@@ -395,8 +408,37 @@ class PXModelAdmin(ChangelistGuardMixin, ReinforcedGuardedModelAdminMixin, Simpl
         return context
 
 
+def _field_in_language(verbose_name, language: str) -> str:
+    name = get_language_info(language)["name_translated"]
+    return _("%(field)s (%(language)s)") % {"field": verbose_name, "language": name}
+
+
+_field_in_language_lazy = lazy(_field_in_language, str)
+
+
+def name_translation_fields(model) -> None:
+    """Label each language's copy of a translated field with the language's name.
+
+    modeltranslation labels them "name [en]": a language code inside an Arabic
+    label. They read "الاسم (الإنجليزية)" on every form, read-only page and export.
+    """
+    for field in model._meta.get_fields():
+        translated = getattr(field, "translated_field", None)
+        language = getattr(field, "language", None)
+        if translated is None or not language or getattr(field, "px360_named", False):
+            continue
+        field.verbose_name = _field_in_language_lazy(translated.verbose_name, language)
+        field.px360_named = True
+
+
 class PXTranslatedModelAdmin(PXModelAdmin, TabbedTranslationAdmin):
     """For models with modeltranslation fields: one tab per language."""
+
+    def __init__(self, model, admin_site):
+        # Every translated model, inlines' included (journey stages in their template).
+        for translated_model in translator.get_registered_models():
+            name_translation_fields(translated_model)
+        super().__init__(model, admin_site)
 
 
 class SuperuserOnlyAdminMixin:

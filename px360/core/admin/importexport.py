@@ -1,6 +1,9 @@
 """Import/export for admins, on Unfold's forms, with scope and audit."""
 
 from django.contrib import messages
+from django.core.exceptions import FieldDoesNotExist
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -11,11 +14,45 @@ from px360.core.models import AuditAction
 from px360.core.services import audit_filters, audit_record
 
 
+def resource_field_label(resource, field_name: str) -> str:
+    """What an export column holds, in the reader's language, then its header in the file.
+
+    import-export titles the column name ("Patient Mrn"), English whatever the
+    page's language; the model field it reads has a translated verbose name.
+    """
+    field = resource.fields.get(field_name)
+    column = field.column_name if field is not None else field_name
+    names = []
+    model = getattr(resource._meta, "model", None)
+    attribute = getattr(field, "attribute", None) or ""
+    for part in attribute.split("__") if attribute else []:
+        if model is None:
+            names = []
+            break
+        try:
+            model_field = model._meta.get_field(part)
+        except FieldDoesNotExist:
+            names = []
+            break
+        names.append(str(getattr(model_field, "verbose_name", part)))
+        model = model_field.related_model if model_field.is_relation else None
+    if not names:
+        return format_html('<code dir="ltr">{}</code>', column)
+    return format_html('{} <code dir="ltr" class="text-xs">{}</code>', capfirst(" · ".join(names)), column)
+
+
+class PXExportForm(SelectableFieldsExportForm):
+    """Unfold's export form, with each column named in the reader's language (and its file header)."""
+
+    def _get_field_label(self, resource, field_name):
+        return resource_field_label(resource, field_name)
+
+
 class PXImportExportMixin(ImportExportMixin):
     """Exports read the admin's scoped queryset; imports pass the user to the resource."""
 
     import_form_class = ImportForm
-    export_form_class = SelectableFieldsExportForm
+    export_form_class = PXExportForm
     formats = [XLSX, CSV]
     # Excel shows Arabic CSV garbled without a byte-order mark.
     to_encoding = "utf-8-sig"

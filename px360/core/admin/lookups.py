@@ -39,6 +39,7 @@ from django.core.exceptions import FieldDoesNotExist
 from django.db.models import F
 from django.db.models.constants import LOOKUP_SEP
 
+from px360.core.admin.bidi import ltr_list_display
 from px360.core.admin.filters import filter_field_path, scoped_list_filter
 from px360.core.masking import path_touches_masked, sees_full_identifiers
 
@@ -87,6 +88,20 @@ def _refuse(message: str):
 
 class ChangelistGuard:
     """Mixed into the admin's changelist class by :meth:`ChangelistGuardMixin.get_changelist`."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Codes, numbers and related records (whose names carry codes) are
+        # isolated left to right in every list (px360.core.admin.bidi). The
+        # columns keep their places, names, headers and sorting; the sort was
+        # already checked against the declared columns above.
+        keep = set(self.list_editable or ())
+        mapping = dict(zip(self.list_display, ltr_list_display(self.model, self.list_display, keep=keep), strict=True))
+        self.list_display = [mapping[column] for column in self.list_display]
+        if self.list_display_links:
+            self.list_display_links = [mapping.get(column, column) for column in self.list_display_links]
+        if self.sortable_by is not None:
+            self.sortable_by = [mapping.get(column, column) for column in self.sortable_by]
 
     def get_filters_params(self, params=None):
         lookup_params = super().get_filters_params(params)

@@ -9,6 +9,7 @@ from unfold.contrib.filters.admin import ChoicesDropdownFilter, RangeDateTimeFil
 from unfold.decorators import action, display
 
 from px360.core.admin.base import PXModelAdmin
+from px360.core.admin.bidi import identifiers, isolate
 from px360.core.admin.confirm import confirm_then
 from px360.integrations.choices import EventStatus
 from px360.integrations.models import InboundEvent
@@ -49,7 +50,7 @@ class InboundEventAdmin(PXModelAdmin):
         "attempts",
         "received_at",
         "processed_at",
-        "error",
+        "error_display",
         "problems_display",
         "payload_display",
         "raw_display",
@@ -74,7 +75,7 @@ class InboundEventAdmin(PXModelAdmin):
                 )
             },
         ),
-        (_("What went wrong"), {"fields": ("error", "problems_display")}),
+        (_("What went wrong"), {"fields": ("error_display", "problems_display")}),
         (_("Message"), {"fields": ("payload_display", "raw_display")}),
     )
     actions = ["retry_selected", "reprocess_selected"]
@@ -105,14 +106,24 @@ class InboundEventAdmin(PXModelAdmin):
     def status_badge(self, event):
         return event.status, event.get_status_display()
 
+    @admin.display(description=_("processing error"))
+    def error_display(self, event):
+        # The reason names the message's codes (encounter number, trigger): they read left to right.
+        return isolate(event.error, self._codes(event)) if event.error else "-"
+
+    @staticmethod
+    def _codes(event):
+        return [event.encounter_number, event.message_id, event.event_type, *identifiers(event.hospital)]
+
     @admin.display(description=_("problems"))
     def problems_display(self, event):
         if not event.problems:
             return "-"
+        codes = self._codes(event)
         items = format_html_join(
             "",
             '<li><code dir="ltr">{}</code> {}</li>',
-            ((problem.get("field", ""), problem.get("message", "")) for problem in event.problems),
+            ((problem.get("field", ""), isolate(problem.get("message", ""), codes)) for problem in event.problems),
         )
         return format_html('<ul class="list-disc ps-5">{}</ul>', items)
 

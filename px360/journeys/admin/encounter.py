@@ -3,7 +3,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.db.models import Q
 from django.db.models.expressions import RawSQL
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.decorators import method_decorator
@@ -22,7 +22,7 @@ from px360.organizations.search import patient_match
 from ..importer import COLUMNS
 from ..models import Encounter, ImportJob
 from ..resources import EncounterResource
-from ..services import import_job_confirm, import_job_create, import_job_start
+from ..services import import_job_create, import_job_start
 from .exports import BackgroundExportMixin
 from .forms import ConfirmImportForm, EncounterImportForm
 
@@ -71,6 +71,8 @@ class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
         ("status", ChoicesDropdownFilter),
         ("source", ChoicesDropdownFilter),
         ("admitted_at", RangeDateTimeFilter),
+        # "The encounters this import saved", linked from an import's page.
+        ("import_job", AutocompleteSelectFilter),
     )
     search_fields = ("=encounter_number",)  # the real search is get_search_results
     search_help_text = _("Encounter number, MRN, national ID or phone number (exact), or part of the patient's name.")
@@ -174,28 +176,5 @@ class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
         form = ConfirmImportForm(request.POST)
         if not form.is_valid():
             raise PermissionDenied
-        job = get_object_or_404(restrict(ImportJob.objects.all(), request.user), pk=form.cleaned_data["job"])
-        try:
-            job = import_job_confirm(job=job, user=request.user, mode=form.cleaned_data.get("mode") or None)
-        except ValidationError as error:
-            for message in error.messages:
-                messages.error(request, message)
-        else:
-            if job.background:
-                messages.info(request, _("The import is running in the background; this page shows its progress."))
-            elif job.status == "done":
-                messages.success(
-                    request,
-                    _(
-                        "Import finished: %(new)d new, %(updated)d updated, %(unchanged)d unchanged, %(rejected)d rejected."
-                    )
-                    % {
-                        "new": job.new_count,
-                        "updated": job.updated_count,
-                        "unchanged": job.unchanged_count,
-                        "rejected": job.rejected_count,
-                    },
-                )
-            elif job.status == "failed":
-                messages.error(request, job.failure_reason)
-        return redirect(reverse("admin:journeys_importjob_change", args=[job.pk]))
+        # One confirmation path: the import job's page claims the job once.
+        return self.admin_site._registry[ImportJob].confirm_view(request, str(form.cleaned_data["job"]))

@@ -8,19 +8,30 @@ from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldAdminRadioSelectWidget
 
 from ..choices import ImportMode
+from ..importer import COLUMN_DEFINITIONS
+
+
+class WrappingRadioSelect(UnfoldAdminRadioSelectWidget):
+    """Unfold's radio buttons, whose long labels wrap on a phone instead of being cut off."""
+
+    option_template_name = "journeys/admin/widgets/radio_option.html"
 
 
 class EncounterImportForm(forms.Form):
+    """The upload of an encounter file; carries the column contract the page lists above it."""
+
+    columns = COLUMN_DEFINITIONS
+
     import_file = forms.FileField(
         label=_("Encounter file"),
-        help_text=_("XLSX (first sheet) or CSV in UTF-8 or Windows-1256, with the HIS encounter columns."),
+        help_text=_("XLSX (first sheet) or CSV in UTF-8 or Windows-1256, with the columns listed below."),
         widget=UnfoldAdminFileFieldWidget,
     )
     mode = forms.ChoiceField(
         label=_("When some rows are bad"),
         choices=ImportMode.choices,
         initial=ImportMode.ALL_OR_NOTHING,
-        widget=UnfoldAdminRadioSelectWidget,
+        widget=WrappingRadioSelect,
     )
 
     def clean_import_file(self):

@@ -9,6 +9,7 @@ from unfold.decorators import display
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
 from px360.core.admin.base import PXModelAdmin, PXTranslatedModelAdmin
+from px360.core.admin.bidi import display_object, ltr
 
 from ..journey_models import (
     STAGE_EVENT_CHOICES,
@@ -67,7 +68,9 @@ class JourneyTemplateAdmin(PXTranslatedModelAdmin):
 
     @admin.display(description=_("hospital"))
     def hospital_or_group(self, template):
-        return template.hospital or _("Group default")
+        if template.hospital is None:
+            return _("Group default")
+        return display_object(template.hospital)
 
     @admin.display(description=_("stages"))
     def stage_count(self, template):
@@ -75,11 +78,25 @@ class JourneyTemplateAdmin(PXTranslatedModelAdmin):
 
 
 class StageInstanceInline(TabularInline):
+    """A journey's stages by name in the reader's language; codes and references stay left to right."""
+
     model = JourneyStageInstance
-    fields = ("order", "code", "name_ar", "name_en", "status", "completed_at", "event_type", "event_reference", "note")
+    fields = ("order", "stage_name", "status", "completed_at", "event", "reference", "note")
     readonly_fields = fields
     extra = 0
     can_delete = False
+
+    @admin.display(description=_("stage"))
+    def stage_name(self, stage):
+        return stage.name
+
+    @admin.display(description=_("event"))
+    def event(self, stage):
+        return ltr(stage.event_type) if stage.event_type else "-"
+
+    @admin.display(description=_("event reference"))
+    def reference(self, stage):
+        return ltr(stage.event_reference) if stage.event_reference else "-"
 
     def has_add_permission(self, request, obj=None):
         return False

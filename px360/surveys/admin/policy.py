@@ -53,7 +53,6 @@ class SurveyPolicyAdmin(PXModelAdmin):
                 )
             },
         ),
-        (_("Negative responses"), {"fields": ("negative_rating_max", "negative_nps_max")}),
     )
 
     def get_form(self, request, obj=None, change=False, **kwargs):

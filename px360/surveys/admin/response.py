@@ -1,12 +1,18 @@
 from django.contrib import admin
+from django.db.models import Q
+from django.template.loader import render_to_string
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
-from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
+from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateTimeFilter
 from unfold.decorators import display
+from unfold.paginator import InfinitePaginator
 
 from px360.core.admin.base import PXModelAdmin
 from px360.core.admin.importexport import PXImportExportMixin
+from px360.core.admin.search import PersonSearchMixin
+from px360.journeys.models import Encounter
+from px360.organizations.search import patient_match
 
 from ..choices import QuestionType
 from ..models import SurveyResponse
@@ -43,12 +49,12 @@ class SubmittedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SurveyResponseAdmin(PXImportExportMixin, PXModelAdmin):
+class SurveyResponseAdmin(PersonSearchMixin, PXImportExportMixin, PXModelAdmin):
     resource_classes = [SurveyResponseResource]
     list_display = (
         "__str__",
         "template",
-        "hospital",
+        "hospital_name",
         "submitted_at",
         "mean_score",
         "top_box_percent",
@@ -62,11 +68,24 @@ class SurveyResponseAdmin(PXImportExportMixin, PXModelAdmin):
         ("template", AutocompleteSelectFilter),
         ("hospital", AutocompleteSelectFilter),
         ("nps_category", ChoicesDropdownFilter),
+        ("instance__encounter__department", AutocompleteSelectFilter),
+        ("instance__encounter__attending_physician", AutocompleteSelectFilter),
+        ("submitted_at", RangeDateTimeFilter),
     )
     list_select_related = ("template", "hospital")
+    # Millions of rows: no COUNT(*) (of the list or of a search), no page numbers.
+    paginator = InfinitePaginator
+    show_full_result_count = False
+    # Not used (PersonSearchMixin searches); Django shows the box only when it is set.
+    search_fields = ("=instance__encounter__encounter_number",)
+    search_help_text = _("MRN, national ID, phone number or encounter number (exact), or part of the patient's name.")
+    person_path = "instance__patient"
+    person_model = "organizations.Patient"
+    person_match = staticmethod(patient_match)
     fieldsets = (
         (None, {"fields": ("template", "version", "hospital", "language", "submitted_at", "attributed_to")}),
-        (_("Scores"), {"fields": ("mean_score", "top_box_percent", "nps_value", "nps_category", "is_negative")}),
+        (_("Why negative"), {"fields": ("negative_flag", "why_negative")}),
+        (_("Scores"), {"fields": ("mean_score", "top_box_percent", "nps_value", "nps_category")}),
         (_("Answers"), {"fields": ("answers_table", "comments")}),
     )
     readonly_fields = (
@@ -80,7 +99,8 @@ class SurveyResponseAdmin(PXImportExportMixin, PXModelAdmin):
         "top_box_percent",
         "nps_value",
         "nps_category",
-        "is_negative",
+        "negative_flag",
+        "why_negative",
         "answers_table",
         "comments",
     )
@@ -99,6 +119,19 @@ class SurveyResponseAdmin(PXImportExportMixin, PXModelAdmin):
             .prefetch_related("answers")
         )
 
+    def own_search(self, request, term, hospital_ids):
+        """The encounter number, exactly, within the user's hospitals (its unique index's order)."""
+        encounters = list(
+            Encounter.objects.filter(hospital_id__in=hospital_ids, encounter_number=term)
+            .order_by()
+            .values_list("pk", flat=True)[: self.person_match_limit]
+        )
+        return Q(instance__encounter__in=encounters) if encounters else None
+
+    @display(description=_("hospital"), ordering="hospital__name")
+    def hospital_name(self, obj):
+        return obj.hospital.name
+
     @display(description=_("negative"), label={True: "danger", False: "success"})
     def negative_badge(self, obj):
         return obj.is_negative, _("Negative") if obj.is_negative else _("No")
@@ -107,6 +140,29 @@ class SurveyResponseAdmin(PXImportExportMixin, PXModelAdmin):
     def comments_excerpt(self, obj):
         text = obj.comments or ""
         return text if len(text) <= 120 else text[:117] + "…"
+
+    @display(description=_("negative"))
+    def negative_flag(self, obj):
+        """On the response page: a red label when negative (a green tick would read as good news)."""
+        return render_to_string(
+            "unfold/helpers/label.html",
+            {
+                "type": "danger" if obj.is_negative else "success",
+                "text": _("Negative") if obj.is_negative else _("Not negative"),
+            },
+        )
+
+    @display(description=_("why negative"))
+    def why_negative(self, obj):
+        """The answers that made the response negative, as scored, in the reader's language."""
+        if obj.submitted_at is None:
+            empty = _("Not submitted yet.")
+        elif obj.is_negative:
+            empty = _("Scored before the reasons were kept: rescore this survey's responses to list them.")
+        else:
+            empty = _("Not negative: no answer met this survey's rules.")
+        rows = obj.negative_reason_rows((get_language() or "ar")[:2]) if obj.is_negative else []
+        return render_to_string("surveys/widgets/negative_reasons.html", {"rows": rows, "empty": empty})
 
     @display(description=_("answers"))
     def answers_table(self, obj):
