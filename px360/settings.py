@@ -90,6 +90,7 @@ INSTALLED_APPS = [
     "px360.integrations",
     "px360.surveys",
     "px360.notifications",
+    "px360.sla",
     "px360.demo",
 ]
 
@@ -368,6 +369,10 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # Encounter files larger than this are checked and saved by the job cluster, with a progress bar.
 PX360_IMPORT_BACKGROUND_BYTES = env_int("PX360_IMPORT_BACKGROUND_BYTES", 2 * 1024 * 1024, minimum=0)
+# List exports: up to this many rows download at once; more are written by the job cluster,
+# and their files are kept this many hours.
+PX360_EXPORT_IMMEDIATE_ROWS = env_int("PX360_EXPORT_IMMEDIATE_ROWS", 2000, minimum=0)
+PX360_EXPORT_KEEP_HOURS = env_int("PX360_EXPORT_KEEP_HOURS", 24, minimum=1)
 # Workbooks larger than this are read by a second process while the rows are checked (0: never).
 PX360_IMPORT_READ_AHEAD_BYTES = env_int("PX360_IMPORT_READ_AHEAD_BYTES", 1_000_000, minimum=0)
 
@@ -459,6 +464,8 @@ UNFOLD = {
     "SHOW_BACK_BUTTON": True,
     "ENVIRONMENT": "px360.core.unfold.environment_callback",
     "DASHBOARD_CALLBACK": "px360.core.dashboard.dashboard_callback",
+    # The user menu: my profile, my notifications, change my password.
+    "ACCOUNT": {"navigation": "px360.accounts.views.account_links"},
     "STYLES": [lambda request: static("px360/css/admin.css")],
     "COLORS": {
         "primary": {

@@ -15,10 +15,37 @@ _DEPARTMENT = {
 }
 
 
+# The demo's people: a Saudi hospital's staff, named as their colleagues know
+# them. A name is the person's, not a label: it reads the same in Arabic and
+# English pages (the role is shown as the role, in the reader's language).
+_NAMES = {
+    "RYD": {
+        RoleCode.PX_ADMIN: ("نورة", "العتيبي"),
+        RoleCode.HOSPITAL_ADMIN: ("خالد", "الدوسري"),
+        RoleCode.DEPARTMENT_MANAGER: ("فهد", "الشمري"),
+        RoleCode.PX_COORDINATOR: ("ريم", "الزهراني"),
+        RoleCode.PHYSICIAN: ("عبدالله", "الغامدي"),
+        RoleCode.NURSE: ("منى", "الحربي"),
+        RoleCode.STAFF: ("ماجد", "السبيعي"),
+        RoleCode.VIEWER: ("لمى", "المطيري"),
+    },
+    "JED": {
+        RoleCode.PX_ADMIN: ("هند", "باعشن"),
+        RoleCode.HOSPITAL_ADMIN: ("سلطان", "الجهني"),
+        RoleCode.DEPARTMENT_MANAGER: ("ياسر", "الحازمي"),
+        RoleCode.PX_COORDINATOR: ("أمل", "باحارث"),
+        RoleCode.PHYSICIAN: ("هشام", "العمودي"),
+        RoleCode.NURSE: ("أسماء", "المالكي"),
+        RoleCode.STAFF: ("بندر", "الصاعدي"),
+        RoleCode.VIEWER: ("رهف", "الثقفي"),
+    },
+}
+
+
 def load_superuser(*, password):
     if User.objects.filter(username="admin").exists():
         return []
-    User.objects.create_superuser("admin", "admin@px360.local", password, first_name="PX360", last_name="Admin")
+    User.objects.create_superuser("admin", "admin@px360.local", password, first_name="مدير", last_name="النظام")
     return ["admin"]
 
 
@@ -35,6 +62,7 @@ def load_role_users(*, password):
             username = demo_username(hospital.code, code.value)
             if User.objects.filter(username=username).exists():
                 continue
+            first_name, last_name = _NAMES[hospital.code][code]
             department = None
             if code in _DEPARTMENT:
                 department = Department.objects.filter(hospital=hospital, code=_DEPARTMENT[code]).first()
@@ -45,8 +73,8 @@ def load_role_users(*, password):
                 is_staff=True,
                 hospital=hospital,
                 department=department,
-                first_name=code.label,
-                last_name=hospital.code,
+                first_name=first_name,
+                last_name=last_name,
             )
             user_set_roles(user=user, roles=[roles[code.value]], by=None)
             if code == RoleCode.PHYSICIAN:

@@ -72,6 +72,13 @@ PERMISSION_TABLE: dict[str, tuple[str, ...]] = {
     "surveys.surveysuppression":     ("v",      "v",       "v",      "v",     "",       "",    "",    "v"),
     "surveys.surveyresponse":        ("ve",     "ve",      "v",      "ve",    "",       "",    "",    "v"),
     "notifications.notification":    ("v",      "v",       "",       "v",     "",       "",    "",    ""),
+    "sla.businesscalendar":          ("vacd",   "vac",     "v",      "v",     "",       "",    "",    "v"),
+    "sla.workingwindow":             ("vacd",   "vacd",    "v",      "v",     "",       "",    "",    "v"),
+    "sla.calendarexception":         ("vacd",   "vacd",    "v",      "v",     "",       "",    "",    "v"),
+    "sla.exceptionwindow":           ("vacd",   "vacd",    "v",      "v",     "",       "",    "",    "v"),
+    "sla.slapolicy":                 ("vacd",   "vac",     "v",      "v",     "",       "",    "",    "v"),
+    "sla.escalationstep":            ("vacd",   "vacd",    "v",      "v",     "",       "",    "",    "v"),
+    "sla.slaclock":                  ("v",      "v",       "",       "v",     "",       "",    "",    "v"),
     "guardian.userobjectpermission": ("vacd",   "vacd",    "",       "",      "",       "",    "",    ""),
     "guardian.groupobjectpermission": ("vacd",  "v",       "",       "",      "",       "",    "",    ""),
 }

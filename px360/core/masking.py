@@ -14,8 +14,18 @@ refuses URL filters and ordering on it, so it cannot be probed one bit at a time
 
 from __future__ import annotations
 
+import datetime
+import json
+from decimal import Decimal
+
+from django.contrib.admin.utils import display_for_value
 from django.core.exceptions import FieldDoesNotExist
+from django.db import models
 from django.db.models.constants import LOOKUP_SEP
+from django.utils.html import conditional_escape, format_html, format_html_join
+from django.utils.text import Truncator
+from django.utils.translation import gettext
+from simple_history.models import DeletedObject
 from simple_history.template_utils import HistoricalRecordContextHelper
 
 # Hospital Admin and above see full national IDs.
@@ -70,11 +80,14 @@ def path_touches_masked(model, path: str) -> bool:
 
 
 class MaskedHistoryContextHelper(HistoricalRecordContextHelper):
-    """simple-history's "changes" column, with masked fields masked for the viewer.
+    """simple-history's "changes" column, in the reader's words, with masked fields masked.
 
     The history list shows each change as old and new values; without this a
     viewer who sees a national ID masked everywhere else would read both
-    values in full there.
+    values in full there. Values read as the rest of the admin shows them: a
+    choice by its label ("Invited", not ``invited``), a linked record by its
+    name (its codes isolated left to right), a yes/no in words, a time in
+    Riyadh time, nothing as "-"; codes and stored JSON are isolated left to right.
     """
 
     def __init__(self, model, historical_record, *, user, **kwargs):
@@ -86,3 +99,50 @@ class MaskedHistoryContextHelper(HistoricalRecordContextHelper):
         if change.field in masked_fields(self.model) and not sees_full_identifiers(self.user):
             return mask_national_id(value)
         return value
+
+    def stringify_delta_change_values(self, change, old, new):
+        field = self.model._meta.get_field(change.field)
+        if change.field in masked_fields(self.model) and not sees_full_identifiers(self.user):
+            return super().stringify_delta_change_values(change, old, new)
+        return self.display_value(field, old), self.display_value(field, new)
+
+    def display_value(self, field, value):
+        """One stored value as the admin shows it ("" for none: the page shows "-")."""
+        # The admin's bidi helpers are imported here: the admin package imports this module.
+        from px360.core.admin.bidi import display_object, is_ltr_field, ltr
+
+        if value is None or value == "" or (isinstance(value, DeletedObject) and value.pk is None):
+            return ""
+        if isinstance(value, DeletedObject):
+            label = gettext("Deleted %(type_name)s") % {"type_name": value.model._meta.verbose_name}
+            return format_html("{} {}", label, ltr(str(value.pk)[:8]))
+        if isinstance(value, models.Model):
+            return display_object(value)
+        if field.many_to_many and isinstance(value, list):
+            return _display_list(self, field, value)
+        limit = self.max_displayed_delta_change_chars
+        if isinstance(field, models.JSONField) or isinstance(value, (dict, list)):
+            # Stored JSON (channels, options) as stored: data, left to right.
+            text = json.dumps(value, ensure_ascii=False, default=str)
+            return format_html('<code dir="ltr">{}</code>', Truncator(text).chars(limit))
+        choices = dict(getattr(field, "flatchoices", None) or ())
+        if value in choices:
+            return conditional_escape(str(choices[value]))
+        if isinstance(value, bool):
+            return gettext("Yes") if value else gettext("No")
+        if isinstance(value, (int, float, Decimal, datetime.date, datetime.time)):
+            # Times in Riyadh time, numbers as the admin formats them.
+            return ltr(display_for_value(value, "", boolean=False))
+        text = Truncator(str(value)).chars(limit)
+        if is_ltr_field(field):
+            return ltr(text)
+        return format_html('<bdi dir="auto">{}</bdi>', text)
+
+
+def _display_list(helper, field, values):
+    """A many-to-many change: each related record's name, separated by commas."""
+    shown = []
+    for item in values:
+        entries = item.values() if isinstance(item, dict) else [item]
+        shown.extend(helper.display_value(field, entry) for entry in entries)
+    return format_html_join(", ", "{}", ((entry,) for entry in shown if entry))

@@ -7,6 +7,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .access import ModelAccess
 
@@ -114,6 +115,7 @@ class AuditAction(models.TextChoices):
     USER_ACTIVATED = "user_activated", _("Account activated")
     USER_DEACTIVATED = "user_deactivated", _("Account deactivated")
     LOCKOUT_CLEARED = "lockout_cleared", _("Sign-in lockout lifted")
+    SURVEY_RESCORED = "survey_rescored", _("Survey responses rescored")
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -203,3 +205,78 @@ class JobHeartbeat(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ExportFormat(models.TextChoices):
+    XLSX = "xlsx", _("Excel workbook (XLSX)")
+    CSV = "csv", _("CSV (comma-separated, UTF-8)")
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", pgettext_lazy("export", "Waiting")
+    RUNNING = "running", pgettext_lazy("export", "Writing")
+    DONE = "done", pgettext_lazy("export", "Ready")
+    FAILED = "failed", pgettext_lazy("export", "Failed")
+    EXPIRED = "expired", pgettext_lazy("export", "Expired")
+
+
+def _export_upload_to(job, filename):
+    return f"exports/{job.pk}/{filename}"
+
+
+class ExportJob(BaseModel):
+    """One list written to a file in the background, for the person who asked.
+
+    Holds what is needed to rebuild the list as that person saw it (the
+    admin's model and the changelist's query parameters), progress while it
+    is written, and the file until ``expires_at``; the cleanup job then
+    deletes the file and the parameters. Only the person who asked (and a
+    superuser) sees the job or downloads its file; the file is served only by
+    a view that checks this, never from MEDIA_URL.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE, related_name="+"
+    )
+    model_label = models.CharField(_("records"), max_length=100)
+    export_format = models.CharField(_("format"), max_length=4, choices=ExportFormat.choices)
+    language = models.CharField(_("language"), max_length=8, default="ar")
+    params = models.JSONField(_("list parameters"), default=dict, blank=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING, db_index=True
+    )
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("rows written"), default=0)
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    file = models.FileField(_("file"), upload_to=_export_upload_to, max_length=300, blank=True)
+    file_size = models.PositiveBigIntegerField(_("file size"), default=0)
+    failure_reason = models.TextField(_("why it failed"), blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("download until"), null=True, blank=True, db_index=True)
+
+    px_access = ModelAccess(owner="user_id")
+    px_personal_data = True
+
+    class Meta:
+        verbose_name = _("export")
+        verbose_name_plural = _("exports")
+        ordering = ["-created_at"]
+        default_permissions = ()
+
+    def __str__(self):
+        if not self.created_at:
+            return str(self.pk)
+        return f"{self.get_export_format_display()} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+
+    @property
+    def is_running(self) -> bool:
+        return self.status in (ExportStatus.PENDING, ExportStatus.RUNNING)
+
+    @property
+    def is_downloadable(self) -> bool:
+        return (
+            self.status == ExportStatus.DONE
+            and bool(self.file)
+            and (self.expires_at is None or self.expires_at > timezone.now())
+        )

@@ -33,6 +33,19 @@ SCHEDULES = [
     # Queues each user's daily digest once their chosen hour has come; the
     # outbox job above sends it. Every 10 minutes: a digest is at most 10
     # minutes late, and a second run the same day finds it queued already.
+    # Fires due SLA escalation steps, each once (set-based; notices wait for working hours).
+    JobSchedule(name="sla.sweep", func="px360.sla.tasks.sweep", schedule_type=Schedule.MINUTES, minutes=1),
+    # Next year's Saudi holidays as estimated rows on the group calendar (idempotent).
+    JobSchedule(
+        name="sla.seed_holidays", func="px360.sla.tasks.seed_holidays", schedule_type=Schedule.MINUTES, minutes=1440
+    ),
+    # Export files past their time are deleted, with their stored parameters.
+    JobSchedule(
+        name="core.export_cleanup",
+        func="px360.core.exports.tasks.export_cleanup",
+        schedule_type=Schedule.MINUTES,
+        minutes=60,
+    ),
     JobSchedule(
         name="notifications.send_digests",
         func="px360.notifications.tasks.send_digests",

@@ -54,6 +54,15 @@ SIDEBAR = [
         ],
     ),
     (
+        _("Service levels"),
+        [
+            ("sla.slaclock", "timer"),
+            ("sla.slapolicy", "rule"),
+            ("sla.businesscalendar", "calendar_month"),
+            ("sla.calendarexception", "event_busy"),
+        ],
+    ),
+    (
         _("Users and access"),
         [
             ("accounts.user", "person"),

@@ -67,6 +67,6 @@ def normalize_phone(value: str, *, region: str = "SA") -> str:
         number = None
     if number is None or not phonenumbers.is_valid_number(number):
         if number is not None and number.country_code == 966:
-            raise ValidationError(_("Enter a valid Saudi phone number."), code="invalid_phone")
+            raise ValidationError(_("Enter a valid Saudi phone number."), code="invalid_saudi_phone")
         raise ValidationError(_("Enter a valid phone number."), code="invalid_phone")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

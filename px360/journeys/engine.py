@@ -44,6 +44,10 @@ from .models import (
     StageStatus,
 )
 
+#: The event reference of stages an import completed: stored as this code,
+#: whatever the language of the job, and worded in the reader's language when shown.
+IMPORT_REFERENCE = "import"
+
 logger = logging.getLogger(__name__)
 
 DISCHARGE_EVENT = "A03"
@@ -467,7 +471,7 @@ def sync_encounters(*, encounter_ids: list, reference: str = "") -> dict:
                         stage.status = StageStatus.COMPLETED
                         stage.completed_at = by_pk[journey.encounter_id].admitted_at
                         stage.event_type = arrival[0]
-                        stage.event_reference = (reference or _("import"))[:120]
+                        stage.event_reference = (reference or IMPORT_REFERENCE)[:120]
                         arrived.append(stage)
                     stages.append(stage)
             bulk_create_with_history(stages, JourneyStageInstance, batch_size=1000)
@@ -479,7 +483,7 @@ def sync_encounters(*, encounter_ids: list, reference: str = "") -> dict:
 
         discharged = {e.pk: e for e in encounters if e.discharged_at and e.status != EncounterStatus.CANCELLED}
         if discharged:
-            finished = _bulk_complete_discharge(discharged, reference or _("import"))
+            finished = _bulk_complete_discharge(discharged, reference or IMPORT_REFERENCE)
             completed.extend(finished)
             counts["stages_completed"] += len(finished)
     schedule_stage_surveys(stage_ids=[stage.pk for stage in completed if stage.survey_template_id])

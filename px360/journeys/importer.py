@@ -49,7 +49,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import F, Q
 from django.db.models.lookups import Lookup
@@ -62,9 +61,10 @@ from django.utils.translation import gettext_lazy
 from px360.core.access import hospital_ids_for
 from px360.core.masking import is_masked_value, masked_fields, sees_full_identifiers
 from px360.core.resources import neutralise_formula, restore_formula
-from px360.core.validators import ascii_digits, national_id_is_valid, normalize_phone
+from px360.core.validators import ascii_digits
 from px360.organizations.models import Department, Hospital, Patient, Physician
 from px360.organizations.search import name_search_value
+from px360.organizations.services import PatientRules
 
 from . import fastwrite, sheets
 from .choices import EncounterSource, EncounterStatus, EncounterType
@@ -240,17 +240,6 @@ ENCOUNTER_FIELDS = (
 
 RIYADH = zoneinfo.ZoneInfo("Asia/Riyadh")
 _DMY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
-_GENDERS = {
-    "m": "M",
-    "male": "M",
-    "ذكر": "M",
-    "f": "F",
-    "female": "F",
-    "انثى": "F",
-    "أنثى": "F",
-    "u": "U",
-    "unknown": "U",
-}
 _TYPES = {choice.value: choice.value for choice in EncounterType}
 
 
@@ -291,16 +280,20 @@ PROBLEMS = {
     "type_unknown": gettext_lazy("Unknown encounter type “%(value)s”: use EMS, INPATIENT or OPD."),
     "mrn_missing": gettext_lazy("The patient MRN is missing."),
     "mrn_too_long": gettext_lazy("The MRN is longer than 30 characters."),
-    "national_id_invalid": gettext_lazy("“%(value)s” is not a valid Saudi national ID or iqama number."),
-    "name_too_long": gettext_lazy("The name is longer than 200 characters."),
+    # The patient's details: worded as the patient rules every source shares word
+    # them (px360.organizations.services), so a file, the HIS and the admin form agree.
+    "national_id_invalid": gettext_lazy("Enter a valid Saudi national ID or iqama number (10 digits, check digit)."),
+    "name_too_long": gettext_lazy("The name is longer than %(limit)d characters."),
     "phone_invalid": gettext_lazy("Enter a valid phone number."),
     "phone_invalid_saudi": gettext_lazy("Enter a valid Saudi phone number."),
-    "email_invalid": gettext_lazy("“%(value)s” is not a valid e-mail address."),
-    "language_unknown": gettext_lazy("Unknown language “%(value)s”: use ar or en."),
+    "email_invalid": gettext_lazy("Enter a valid email address."),
+    "language_unknown": gettext_lazy("Unknown language: use ar or en."),
     "date_invalid": gettext_lazy("“%(value)s” is not a date: use %(iso)s or %(dmy)s."),
     "datetime_invalid": gettext_lazy("“%(value)s” is not a date and time: use %(iso)s or %(dmy)s."),
     "birth_date_future": gettext_lazy("The birth date is in the future."),
-    "gender_unknown": gettext_lazy("Unknown gender “%(value)s”: use M, F or U."),
+    "birth_date_too_early": gettext_lazy("The birth date is before 1900."),
+    "value_refused": gettext_lazy("This value was refused."),
+    "gender_unknown": gettext_lazy("Unknown gender: use M, F or U."),
     "department_unknown": gettext_lazy("Unknown department code “%(code)s” in hospital “%(hospital)s”."),
     "physician_unknown": gettext_lazy("Unknown physician licence “%(licence)s” in hospital “%(hospital)s”."),
     "admitted_missing": gettext_lazy("The admission / visit start time is missing."),
@@ -314,11 +307,13 @@ PROBLEMS = {
     "not_workbook": gettext_lazy("The file could not be read as an Excel workbook."),
     "csv_malformed": gettext_lazy("The CSV file is malformed: %(error)s"),
 }
+_NAME_LIMIT = Patient._meta.get_field("name_ar").max_length
 # The wording's fixed parts, never stored with the problem.
 _PROBLEM_CONSTANTS = {
     "date_invalid": {"iso": "YYYY-MM-DD", "dmy": "DD/MM/YYYY"},
     "datetime_invalid": {"iso": "YYYY-MM-DD[THH:MM[+03:00]]", "dmy": "DD/MM/YYYY [HH:MM]"},
     "no_header": {"columns": ", ".join(REQUIRED_HEADERS), "count": HEADER_SEARCH_ROWS},
+    "name_too_long": {"limit": _NAME_LIMIT},
 }
 # Problems stored before they had codes: their text, in the language of whoever ran the check.
 LEGACY_PROBLEM = "text"
@@ -642,13 +637,29 @@ class References:
                 self.physicians.setdefault(key, None)
 
 
-def _phone_problem(error: ValidationError) -> str:
-    """The problem code of a phone number :func:`normalize_phone` refused (Saudi or any other country)."""
-    # Both messages are worded in the same active language here, so they compare.
-    return "phone_invalid_saudi" if error.messages[0] == _("Enter a valid Saudi phone number.") else "phone_invalid"
-
-
-# --- the check pass --------------------------------------------------------------
+# The patient rules' refusal codes (px360.organizations.services) as the import's problem codes.
+_RULE_PROBLEMS = {
+    "invalid_national_id": "national_id_invalid",
+    "name_too_long": "name_too_long",
+    "invalid_phone": "phone_invalid",
+    "invalid_saudi_phone": "phone_invalid_saudi",
+    "invalid": "email_invalid",
+    "future_birth_date": "birth_date_future",
+    "invalid_birth_date": "birth_date_too_early",
+    "invalid_gender": "gender_unknown",
+    "invalid_language": "language_unknown",
+}
+# The file's patient columns and the patient fields they fill.
+_PATIENT_COLUMNS = (
+    ("patient_national_id", "national_id"),
+    ("patient_name_ar", "name_ar"),
+    ("patient_name_en", "name_en"),
+    ("patient_phone", "phone"),
+    ("patient_email", "email"),
+    ("patient_language", "preferred_language"),
+    ("patient_birth_date", "birth_date"),
+    ("patient_gender", "gender"),
+)
 
 
 class _Checker:
@@ -667,8 +678,8 @@ class _Checker:
         # Rows rejected after they were read (the first of a conflicting pair).
         self.late_rejects: set = set()
         self.today = timezone.localdate()
+        self.patient_rules = PatientRules(today=self.today)
         # Phone numbers repeat (a patient's visits): normalise each once.
-        self.phones: dict = {}
 
     def error(self, row_number: int, column: str, problem: str, **params) -> None:
         """Record a problem as a code and its parameters (worded when read, see :data:`PROBLEMS`)."""
@@ -781,58 +792,28 @@ class _Checker:
         elif len(mrn) > 30:
             fail("patient_mrn", "mrn_too_long")
 
-        national_id = ascii_digits(_text(values["patient_national_id"]))
-        if is_masked_value(national_id):
+        # The patient's details: the rules every source shares, checked once per distinct value.
+        raw_patient = {column: values[column] for column, _field in _PATIENT_COLUMNS}
+        if is_masked_value(ascii_digits(_text(raw_patient["patient_national_id"]))):
             # A masked ID (as this system exports it) means "as stored".
-            national_id = ""
-        if national_id and not national_id_is_valid(national_id):
-            fail("patient_national_id", "national_id_invalid", value=national_id)
-
-        name_ar = _text(values["patient_name_ar"])
-        name_en = _text(values["patient_name_en"])
-        for column, name in (("patient_name_ar", name_ar), ("patient_name_en", name_en)):
-            if len(name) > 200:
-                fail(column, "name_too_long")
-
-        phone = _text(values["patient_phone"])
-        if phone:
-            normalised = self.phones.get(phone)
-            if normalised is None:
-                try:
-                    normalised = (normalize_phone(phone), None)
-                except ValidationError as error:
-                    normalised = (phone, _phone_problem(error))
-                if len(self.phones) < 100_000:
-                    self.phones[phone] = normalised
-            phone, problem = normalised
-            if problem is not None:
-                fail("patient_phone", problem)
-
-        email = _text(values["patient_email"])
-        if email:
-            try:
-                validate_email(email)
-            except ValidationError:
-                fail("patient_email", "email_invalid", value=email)
-
-        language = _text(values["patient_language"]).lower()
-        if language and language not in ("ar", "en"):
-            fail("patient_language", "language_unknown", value=language)
-
-        birth_date = None
+            raw_patient["patient_national_id"] = ""
         try:
-            birth_date = parse_date_cell(values["patient_birth_date"])
+            raw_patient["patient_birth_date"] = parse_date_cell(raw_patient["patient_birth_date"])
         except CellError as error:
             fail("patient_birth_date", error.code, **error.params)
-        if birth_date and birth_date > self.today:
-            fail("patient_birth_date", "birth_date_future")
-
-        gender = ""
-        raw_gender = _text(values["patient_gender"])
-        if raw_gender:
-            gender = _GENDERS.get(raw_gender.lower(), "")
-            if not gender:
-                fail("patient_gender", "gender_unknown", value=raw_gender)
+            raw_patient["patient_birth_date"] = None
+        patient_values = {}
+        for column, field_name in _PATIENT_COLUMNS:
+            try:
+                patient_values[field_name] = self.patient_rules.clean_field(field_name, raw_patient[column])
+            except ValidationError as error:
+                fail(column, _RULE_PROBLEMS.get(error.code, "value_refused"))
+                patient_values[field_name] = "" if field_name != "birth_date" else None
+        national_id = patient_values["national_id"]
+        name_ar, name_en = patient_values["name_ar"], patient_values["name_en"]
+        phone, email = patient_values["phone"], patient_values["email"]
+        language, birth_date = patient_values["preferred_language"], patient_values["birth_date"]
+        gender = patient_values["gender"]
 
         department_id = None
         department_code = _text(values["department_code"])

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.files.base import ContentFile, File
+from django.core.files.base import File
 from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from px360.core.access import user_is_global
 from px360.core.history import acting_user
 from px360.core.models import AuditAction
-from px360.core.services import audit_filters, audit_record
+from px360.core.services import audit_record
 from px360.notifications.services import notify_staff
 
 from . import importer
@@ -417,73 +417,3 @@ def encounter_import(*, file, user, mode: str = ImportMode.ALL_OR_NOTHING, dry_r
 
 
 # --- exports ---------------------------------------------------------------------
-
-
-def export_job_create(*, user, model_label: str, export_format: str, query: dict, fields: list | None) -> ImportJob:
-    """Queue a large export; the user downloads it from the job page when it is ready."""
-    job = ImportJob.objects.create(
-        kind=JobKind.EXPORT,
-        user=user,
-        hospital_id=None if user_is_global(user) else user.hospital_id,
-        model_label=model_label,
-        export_format=export_format,
-        export_query={"params": query, "fields": fields},
-        background=True,
-    )
-    from django_q.tasks import async_task
-
-    transaction.on_commit(
-        lambda: async_task("px360.journeys.tasks.export_run", str(job.pk), task_name=f"export-{job.pk}")
-    )
-    return job
-
-
-def export_job_run(*, job: ImportJob) -> ImportJob:
-    """Write a queued export with the same admin queryset (scope, filters, search) the user saw."""
-    from django.apps import apps
-    from django.contrib import admin
-    from django.test import RequestFactory
-
-    claimed = ImportJob.objects.filter(pk=job.pk, status=JobStatus.PENDING).update(
-        status=JobStatus.RUNNING, started_at=timezone.now()
-    )
-    job.refresh_from_db()
-    if not claimed:
-        return job
-    try:
-        model = apps.get_model(job.model_label)
-        model_admin = admin.site._registry[model]
-        request = RequestFactory().get("/", job.export_query.get("params") or {})
-        request.user = job.user
-        formats = {fmt().get_title(): fmt for fmt in model_admin.get_export_formats()}
-        file_format = formats[job.export_format]()
-        queryset = model_admin.get_export_queryset(request)
-        resource = model_admin.get_export_resource_classes(request)[0](user=job.user)
-        with translation.override(_language_of(job.user)):
-            dataset = resource.export(queryset=queryset, export_fields=job.export_query.get("fields") or None)
-            data = file_format.export_data(dataset)
-        if not file_format.is_binary():
-            data = data.encode(getattr(model_admin, "to_encoding", None) or "utf-8-sig")
-        filename = f"{model._meta.model_name}-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
-        job.output_file.save(filename, ContentFile(data), save=False)
-    except Exception as error:
-        logger.exception("Export failed for job %s", job.pk)
-        return _fail(job, _("The export failed: %(error)s") % {"error": error.__class__.__name__})
-    job.status = JobStatus.DONE
-    job.progress = 100
-    job.total_rows = job.processed_rows = len(dataset)
-    job.finished_at = timezone.now()
-    job.save()
-    audit_record(
-        action=AuditAction.EXPORT,
-        actor=job.user,
-        model=model,
-        hospital=job.hospital,
-        row_count=len(dataset),
-        details={
-            "format": job.export_format,
-            "filters": audit_filters(model, job.export_query.get("params") or {}),
-            "background": True,
-        },
-    )
-    return job

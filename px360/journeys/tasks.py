@@ -7,7 +7,7 @@ update, so a retried task does nothing twice.
 
 from . import services
 from .models import ImportJob
-from .services import export_job_run, import_job_check, import_job_run
+from .services import import_job_check, import_job_run
 
 
 def import_check(job_id: str) -> str:
@@ -22,13 +22,6 @@ def import_run(job_id: str) -> str:
     if job is None:
         return "missing"
     return import_job_run(job=job).status
-
-
-def export_run(job_id: str) -> str:
-    job = ImportJob.objects.filter(pk=job_id).first()
-    if job is None:
-        return "missing"
-    return export_job_run(job=job).status
 
 
 def journeys_for_import(job_id: str) -> dict:

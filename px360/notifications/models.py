@@ -22,7 +22,7 @@ from px360.core.history import history_user
 from px360.core.models import BaseModel
 
 from .choices import NotificationPurpose, NotificationStatus
-from .kinds import EmailDelivery, StaffPurpose
+from .kinds import EmailDelivery, StaffPurpose, label_of
 
 # Patient messages and messages to members of staff share the outbox.
 PURPOSES = [*NotificationPurpose.choices, *StaffPurpose.choices]
@@ -112,7 +112,8 @@ class Notification(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.get_channel_display()} · {self.template_key} · {str(self.pk)[:8]}"
+        # The purpose's name in the reader's language (the template key is a code, shown on its own).
+        return f"{self.get_channel_display()} · {self.get_purpose_display()} · {str(self.pk)[:8]}"
 
     @property
     def masked_recipient(self) -> str:
@@ -178,7 +179,8 @@ class StaffNotice(BaseModel):
         ]
 
     def __str__(self):
-        return f"{self.kind} · {str(self.pk)[:8]}"
+        # The kind's name in the reader's language, not its code.
+        return f"{label_of(self.kind)} · {str(self.pk)[:8]}"
 
     @property
     def is_read(self) -> bool:

@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from px360.core.access import restrict
 from px360.organizations.timeline import Fact, TimelineEntry, TimelineSource, admin_change_url
 
-from .choices import NotificationStatus
+from .choices import NotificationStatus, cancel_reason_text
 from .models import Notification
 
 _TONES = {
@@ -24,13 +24,6 @@ _TONES = {
     NotificationStatus.DELIVERED: "success",
     NotificationStatus.FAILED: "danger",
     NotificationStatus.CANCELLED: "danger",
-}
-# Why a message was cancelled, for the reasons PX360 itself records.
-_CANCEL_REASONS = {
-    "opted_out": _("The patient opted out of this channel."),
-    "survey_completed": _("The survey was answered before this message went out."),
-    "expired": _("The survey link expired."),
-    "cancelled": _("The invitation was cancelled."),
 }
 
 
@@ -65,8 +58,8 @@ class MessageSource(TimelineSource):
             facts.append(Fact(_("delivered at"), at=message.delivered_at))
         if message.status == NotificationStatus.FAILED:
             facts.append(Fact(_("error"), _("The gateway did not take the message; its page has the detail.")))
-        elif message.status == NotificationStatus.CANCELLED and message.error in _CANCEL_REASONS:
-            facts.append(Fact(_("why"), _CANCEL_REASONS[message.error]))
+        elif message.status == NotificationStatus.CANCELLED and cancel_reason_text(message.error) is not None:
+            facts.append(Fact(_("why"), cancel_reason_text(message.error)))
         elif message.status == NotificationStatus.QUEUED and message.attempts:
             facts.append(Fact(_("next attempt at"), at=message.next_attempt_at))
         instance = message.survey_instance

@@ -47,8 +47,19 @@ PATIENT_FIELDS = ("national_id", "name_ar", "name_en", "phone", "email", "birth_
 
 ADULT_AGE = 18
 
-_GENDERS = {"m": Gender.MALE, "f": Gender.FEMALE, "u": Gender.UNKNOWN}
-_LANGUAGES = {"ar": Language.ARABIC, "en": Language.ENGLISH}
+# As HIS exports write them: codes and words, in English and Arabic.
+_GENDERS = {
+    "m": Gender.MALE.value,
+    "male": Gender.MALE.value,
+    "ذكر": Gender.MALE.value,
+    "f": Gender.FEMALE.value,
+    "female": Gender.FEMALE.value,
+    "انثى": Gender.FEMALE.value,
+    "أنثى": Gender.FEMALE.value,
+    "u": Gender.UNKNOWN.value,
+    "unknown": Gender.UNKNOWN.value,
+}
+_LANGUAGES = {"ar": Language.ARABIC.value, "en": Language.ENGLISH.value}
 _NAME_LENGTH = Patient._meta.get_field("name_ar").max_length
 _CACHE_LIMIT = 100_000
 

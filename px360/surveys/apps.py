@@ -20,6 +20,8 @@ class SurveysConfig(AppConfig):
         # The outbox keeps survey messages out of quiet hours and falls back to the next channel.
         register_purposes()
 
+        from . import exports  # noqa: F401  (response exports: one column per question)
+
         # The patient 360 page's rows of this app (px360.organizations.timeline).
         from .timeline import register_sources
 

@@ -8,6 +8,7 @@ import json
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.functional import lazy
 from django.utils.html import format_html
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -17,11 +18,15 @@ from unfold.widgets import (
     UnfoldAdminTextInputWidget,
 )
 
+from px360.core.admin.bidi import LRI, PDI, isolate
 from px360.core.choices import Channel
 from px360.organizations.models import Department
 
 from .choices import QuestionType
 from .models import NegativeItems, SurveyPolicy, SurveyQuestion, SurveyTemplate
+
+#: The composite code the question's help text gives as an example.
+DIMENSION_EXAMPLE = "nurse_communication"
 
 #: Questions that can be an overall rating: a 1–5 or a 0–10 rating.
 RATED_TYPES = (QuestionType.RATING, QuestionType.NPS)
@@ -116,11 +121,12 @@ class SurveyPolicyForm(forms.ModelForm):
         if hospital_id:
             departments = departments.filter(hospital_id=hospital_id)
         labels: dict[str, str] = {}
+        # The department's name; its code (read left to right) isolated in the label.
         for department in departments:
-            labels.setdefault(department.code, f"{department.name} ({department.code})")
+            labels.setdefault(department.code, f"{department.name} ({LRI}{department.code}{PDI})")
         # Codes stored earlier whose department is gone stay choosable, so saving keeps them.
         for code in self.instance.excluded_department_codes or []:
-            labels.setdefault(code, str(code))
+            labels.setdefault(code, f"{LRI}{code}{PDI}")
         self.fields["excluded_department_codes"].choices = sorted(labels.items(), key=lambda item: item[1])
 
 
@@ -202,6 +208,15 @@ class ChoiceListField(forms.Field):
         return self.to_python(initial) != self.to_python(data)
 
 
+def _dimension_help_text() -> str:
+    # The model's help text, its example (a code) isolated left to right.
+    text = SurveyQuestion._meta.get_field("dimension").help_text
+    return isolate(text, [DIMENSION_EXAMPLE])
+
+
+_dimension_help = lazy(_dimension_help_text, str)
+
+
 class SurveyQuestionForm(forms.ModelForm):
     choices = ChoiceListField(
         label=capfirst(_("options")),
@@ -212,6 +227,12 @@ class SurveyQuestionForm(forms.ModelForm):
         model = SurveyQuestion
         # The inline's ``fields`` choose the fields shown.
         fields = ("choices",)
+        # Read-only pages take help texts from here too: the model's name the JSON keys
+        # and a code, which read as English inside an Arabic sentence.
+        help_texts = {
+            "choices": _("Only for single- and multiple-choice questions: each option's stored value and its labels."),
+            "dimension": _dimension_help(),
+        }
 
 
 # --- when a response is negative ---------------------------------------------------------

@@ -347,7 +347,8 @@ class SurveyPolicy(BaseModel):
         ordering = ["hospital__code"]
 
     def __str__(self):
-        return str(self.hospital) if self.hospital_id else "-"
+        # The hospital's name in the reader's language (its code has its own column).
+        return self.hospital.name if self.hospital_id else "-"
 
     def clean(self):
         super().clean()

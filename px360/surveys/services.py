@@ -828,7 +828,7 @@ def _apply_scores(response: SurveyResponse, questions: list[dict], values: dict,
 
 
 RESCORED_FIELDS = ["mean_score", "top_box_percent", "nps_value", "nps_category", "is_negative", "negative_reasons"]
-AUDIT_RESCORED = "survey_rescored"
+AUDIT_RESCORED = AuditAction.SURVEY_RESCORED
 RESCORE_CHUNK = 500
 
 

@@ -55,6 +55,9 @@ ALLOWED = {
     "utf",
     "bom",
     "windows",
+    # character encodings a user picks for a CSV file
+    "utf-8",
+    "windows-1256",
     # units and standards
     "sms",
     "nps",

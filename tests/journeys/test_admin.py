@@ -10,7 +10,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from px360.accounts.roles import RoleCode
 from px360.core.models import AuditAction, AuditEvent
@@ -146,34 +145,6 @@ def test_csv_export_has_a_bom(client, importer, hospital_a):
     response = post_export(client, "csv")
     assert response.status_code == 200, response.context["form"].errors
     assert response.content.startswith(b"\xef\xbb\xbf")
-
-
-def test_large_export_runs_as_a_background_job_with_a_download(client, importer, hospital_a, media, settings):
-    settings.PX360_EXPORT_BACKGROUND_ROWS = 2
-    patient = PatientFactory(hospital=hospital_a, mrn="P1")
-    for number in range(3):
-        Encounter.objects.create(
-            hospital=hospital_a,
-            encounter_number=f"L{number}",
-            encounter_type="OPD",
-            patient=patient,
-            admitted_at=timezone.now(),
-        )
-    client.force_login(importer)
-    response = post_export(client, "xlsx")
-    job = ImportJob.objects.get(kind="export")
-    assert response.status_code == 302
-    assert job.status == JobStatus.PENDING  # queued after commit
-    from px360.journeys.services import export_job_run
-
-    export_job_run(job=job)
-    job.refresh_from_db()
-    assert job.status == JobStatus.DONE and job.total_rows == 3
-    download = client.get(reverse("admin:journeys_importjob_download", args=[job.pk]))
-    assert download.status_code == 200, download
-    sheet = load_workbook(io.BytesIO(b"".join(download.streaming_content)), read_only=True).active
-    assert len(list(sheet.iter_rows())) == 4
-    assert AuditEvent.objects.filter(action=AuditAction.EXPORT, details__background=True).exists()
 
 
 def test_background_import_shows_progress_and_offers_the_rejected_rows(

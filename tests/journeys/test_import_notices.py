@@ -43,3 +43,28 @@ def test_a_small_import_saved_while_the_user_watches_sends_no_notice(client, imp
     client.post(CONFIRM_URL, {"job": str(ImportJob.objects.get().pk)})
     assert ImportJob.objects.get().status == JobStatus.DONE
     assert not StaffNotice.objects.exists()
+
+
+def test_an_imports_page_opens_the_encounters_it_saved_and_nothing_of_another_import(
+    client, importer, media, make_user, hospital_b
+):
+    client.force_login(importer)
+    client.post(IMPORT_URL, {"import_file": upload(csv_bytes([row(encounter_number="J-1")])), "mode": "all"})
+    first = ImportJob.objects.get()
+    client.post(CONFIRM_URL, {"job": str(first.pk)})
+    client.post(IMPORT_URL, {"import_file": upload(csv_bytes([row(encounter_number="J-2")])), "mode": "all"})
+    second = ImportJob.objects.exclude(pk=first.pk).get()
+    client.post(CONFIRM_URL, {"job": str(second.pk)})
+
+    page = client.get(reverse("admin:journeys_importjob_change", args=[first.pk])).content.decode()
+    link = f"{reverse('admin:journeys_encounter_changelist')}?import_job__id__exact={first.pk}"
+    assert link in page
+    listed = client.get(link).context["cl"].result_list
+    assert [encounter.encounter_number for encounter in listed] == ["J-1"]
+
+    # Someone of another hospital following the same link sees nothing, and a bad id selects nothing.
+    client.force_login(make_user("hospital_admin", hospital=hospital_b, username="admin-b"))
+    assert list(client.get(link).context["cl"].result_list) == []
+    client.force_login(importer)
+    bad = client.get(f"{reverse('admin:journeys_encounter_changelist')}?import_job__id__exact=not-a-uuid")
+    assert bad.status_code == 200 and list(bad.context["cl"].result_list) == []

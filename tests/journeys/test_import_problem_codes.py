@@ -34,15 +34,15 @@ EXPECTED = {
     "en": [
         (2, "encounter_number", "Encounter “E1” is also in row 4, with different values."),
         (3, "encounter_type", "Unknown encounter type “XRAY”: use EMS, INPATIENT or OPD."),
-        (3, "patient_language", "Unknown language “fr”: use ar or en."),
-        (3, "patient_gender", "Unknown gender “Q”: use M, F or U."),
+        (3, "patient_language", "Unknown language: use ar or en."),
+        (3, "patient_gender", "Unknown gender: use M, F or U."),
         (4, "encounter_number", "Encounter “E1” is also in row 2, with different values."),
     ],
     "ar": [
         (2, "encounter_number", "الزيارة «E1» موجودة أيضًا في الصف 4 بقيم مختلفة."),
         (3, "encounter_type", "نوع الزيارة «XRAY» غير معروف: استخدم EMS أو INPATIENT أو OPD."),
-        (3, "patient_language", "اللغة «fr» غير معروفة: استخدم ar أو en."),
-        (3, "patient_gender", "الجنس «Q» غير معروف: استخدم M أو F أو U."),
+        (3, "patient_language", "لغة غير معروفة: استخدم ar أو en."),
+        (3, "patient_gender", "جنس غير معروف: استخدم M أو F أو U."),
         (4, "encounter_number", "الزيارة «E1» موجودة أيضًا في الصف 2 بقيم مختلفة."),
     ],
 }
@@ -123,7 +123,7 @@ def test_values_from_the_file_are_isolated_on_the_page(client, importer, media):
 
 def test_a_value_cannot_inject_markup_into_the_page(client, importer, media):
     client.force_login(importer)
-    upload = io.BytesIO(csv_bytes([row(patient_gender="<script>alert(1)</script>")]))
+    upload = io.BytesIO(csv_bytes([row(encounter_type="<script>alert(1)</script>")]))
     upload.name = "visits.csv"
     client.post("/en/admin/journeys/encounter/import/", {"import_file": upload, "mode": "all"})
     job = ImportJob.objects.get()
@@ -142,7 +142,7 @@ def test_an_unknown_code_or_broken_parameters_read_as_a_generic_problem_and_old_
         rejected_count=3,
         error_count=4,
         errors=[
-            [5, "patient_gender", "gender_unknown", {}],  # a parameter missing
+            [5, "patient_mrn", "type_unknown", {}],  # a parameter missing
             [2, "encounter_type", "no_such_problem", {"value": "X"}],
             [3, "hospital_code", "نص قديم بالعربية"],  # stored as text before problems had codes
             [2, "hospital_code", "hospital_unknown", {"code": "ZZ"}],
@@ -155,7 +155,7 @@ def test_an_unknown_code_or_broken_parameters_read_as_a_generic_problem_and_old_
         (2, "hospital_code", "Unknown hospital code “ZZ”."),
         (2, "encounter_type", "This value was refused (problem “no_such_problem”)."),
         (3, "hospital_code", "نص قديم بالعربية"),
-        (5, "patient_gender", "This value was refused (problem “gender_unknown”)."),
+        (5, "patient_mrn", "This value was refused (problem “type_unknown”)."),
     ]
     with translation.override("en"):
         assert (

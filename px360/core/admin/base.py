@@ -34,6 +34,7 @@ from unfold.decorators import action
 
 from px360.core.access import can_access, granted_pks, model_access, restrict, user_is_global
 from px360.core.admin.bidi import is_ltr_field, plain_object_label
+from px360.core.admin.exporting import ChangelistExportMixin
 from px360.core.admin.filters import simple_filter_choices
 from px360.core.admin.lookups import ChangelistGuardMixin
 from px360.core.masking import MaskedHistoryContextHelper
@@ -119,7 +120,9 @@ class _AuditedPermissionsFormMixin:
             )
 
 
-class PXModelAdmin(ChangelistGuardMixin, ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, ModelAdmin):
+class PXModelAdmin(
+    ChangelistExportMixin, ChangelistGuardMixin, ReinforcedGuardedModelAdminMixin, SimpleHistoryAdmin, ModelAdmin
+):
     """Base admin for every business model.
 
     A model that declares ``px_personal_data = True`` is audited here on every

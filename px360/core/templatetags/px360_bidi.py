@@ -78,3 +78,18 @@ def px_readonly(contents, field):
         related = getattr(form.instance, name, None) if form.instance is not None else None
         return isolate_html(contents, identifiers(related))
     return contents
+
+
+@register.filter
+def px_change_reason(reason):
+    """A history row's change reason: a reason PX360 records by code in words, any other as written."""
+    from django.utils.html import format_html
+    from django.utils.translation import gettext
+
+    if not reason:
+        return "-"
+    # The encounter import records its rows with this code (px360.journeys.importer).
+    words = {"import": gettext("import")}.get(reason)
+    if words is not None:
+        return words
+    return format_html('<bdi dir="auto">{}</bdi>', reason)

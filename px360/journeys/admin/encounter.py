@@ -23,7 +23,6 @@ from ..importer import COLUMNS
 from ..models import Encounter, ImportJob
 from ..resources import EncounterResource
 from ..services import import_job_create, import_job_start
-from .exports import BackgroundExportMixin
 from .forms import ConfirmImportForm, EncounterImportForm
 
 # A name matching more patients than this is searched with a join instead of
@@ -45,8 +44,38 @@ def _id_list(ids: list):
     return ids
 
 
+class ImportJobFilter(admin.SimpleListFilter):
+    """The encounters one import saved: reached from the import's page, shown only while it is chosen.
+
+    The job must be one the user may see; any other id (another hospital's
+    import, a malformed one) selects nothing, as an unknown one does.
+    """
+
+    title = _("import")
+    parameter_name = "import_job__id__exact"
+
+    def _job(self, request):
+        try:
+            return restrict(ImportJob.objects.all(), request.user).filter(pk=self.value()).first()
+        except (ValidationError, ValueError):
+            return None
+
+    def lookups(self, request, model_admin):
+        if not self.value():
+            return []
+        job = self._job(request)
+        # An id that names no import the user may see still filters (to nothing): it reads as unknown.
+        return [(self.value(), str(job) if job is not None else _("unknown import"))]
+
+    def queryset(self, request, queryset):
+        if not self.value():
+            return queryset
+        job = self._job(request)
+        return queryset.filter(import_job=job) if job is not None else queryset.none()
+
+
 @admin.register(Encounter)
-class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
+class EncounterAdmin(PXImportExportMixin, PXModelAdmin):
     resource_classes = [EncounterResource]
     # A million rows: no COUNT(*), no page numbers, no table-loading filters.
     paginator = InfinitePaginator
@@ -72,7 +101,7 @@ class EncounterAdmin(BackgroundExportMixin, PXImportExportMixin, PXModelAdmin):
         ("source", ChoicesDropdownFilter),
         ("admitted_at", RangeDateTimeFilter),
         # "The encounters this import saved", linked from an import's page.
-        ("import_job", AutocompleteSelectFilter),
+        ImportJobFilter,
     )
     search_fields = ("=encounter_number",)  # the real search is get_search_results
     search_help_text = _("Encounter number, MRN, national ID or phone number (exact), or part of the patient's name.")

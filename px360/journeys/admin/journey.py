@@ -11,6 +11,7 @@ from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 from px360.core.admin.base import PXModelAdmin, PXTranslatedModelAdmin
 from px360.core.admin.bidi import display_object, ltr
 
+from ..engine import IMPORT_REFERENCE
 from ..journey_models import (
     STAGE_EVENT_CHOICES,
     JourneyInstance,
@@ -96,6 +97,8 @@ class StageInstanceInline(TabularInline):
 
     @admin.display(description=_("event reference"))
     def reference(self, stage):
+        if stage.event_reference == IMPORT_REFERENCE:
+            return _("import")
         return ltr(stage.event_reference) if stage.event_reference else "-"
 
     def has_add_permission(self, request, obj=None):

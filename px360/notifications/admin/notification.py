@@ -12,7 +12,7 @@ from px360.core.admin.search import PersonSearchMixin
 from px360.core.validators import ascii_digits, normalize_phone
 from px360.organizations.search import patient_match
 
-from ..choices import NotificationStatus
+from ..choices import NotificationStatus, cancel_reason_text
 from ..models import Notification
 
 # The body holds the survey link (a credential) and the recipient is personal
@@ -33,7 +33,7 @@ FIELDS = (
     "sent_at",
     "delivered_at",
     "provider_id",
-    "error",
+    "error_text",
     "fallback_from",
 )
 
@@ -123,6 +123,17 @@ class NotificationAdmin(PersonSearchMixin, ReadOnlyAdminMixin, PXModelAdmin):
     )
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
+
+    @display(description=_("error"))
+    def error_text(self, obj):
+        """Why a message was cancelled, in words; a gateway's error as it sent it (technical English)."""
+        if not obj.error:
+            return "-"
+        if obj.status == NotificationStatus.CANCELLED:
+            words = cancel_reason_text(obj.error)
+            if words is not None:
+                return words
+        return format_html('<bdi lang="en" dir="ltr">{}</bdi>', obj.error)
 
     @display(description=_("recipient"))
     def masked_recipient(self, obj):

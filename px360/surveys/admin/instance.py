@@ -3,6 +3,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from unfold.contrib.filters.admin import (
@@ -16,9 +17,11 @@ from unfold.paginator import InfinitePaginator
 
 from px360.core.access import restrict
 from px360.core.admin.base import PXModelAdmin
+from px360.core.admin.bidi import ltr
 from px360.core.admin.search import PersonSearchMixin
 from px360.journeys.choices import EncounterType
 from px360.journeys.models import Encounter
+from px360.notifications.choices import CANCELLED_BY, cancel_reason_text
 from px360.organizations.models import Hospital
 from px360.organizations.search import patient_match
 
@@ -50,7 +53,7 @@ INSTANCE_FIELDS = (
     "expires_at",
     "reminders_sent",
     "cancelled_at",
-    "cancel_reason",
+    "cancellation_reason",
 )
 
 
@@ -92,13 +95,32 @@ class InvitationListMixin(PersonSearchMixin):
         )
         return Q(encounter__in=encounters) if encounters else None
 
+    @display(description=_("survey invitation"))
+    def invitation(self, obj):
+        # The template's name, and the start of the id that tells invitations apart, isolated.
+        return survey_label(obj)
+
     @display(description=_("hospital"), ordering="hospital__name")
     def hospital_name(self, obj):
         return obj.hospital.name
 
+    @display(description=_("cancellation reason"))
+    def cancellation_reason(self, obj):
+        """Why the invitation was cancelled, in the reader's words (stored as a code)."""
+        if not obj.cancel_reason:
+            return "-"
+        words = cancel_reason_text(obj.cancel_reason)
+        return words if words is not None else format_html('<bdi dir="auto">{}</bdi>', obj.cancel_reason)
+
     @display(description=_("journey type"), ordering="journey_type")
     def journey_type_label(self, obj):
         return _journey_type_name(obj.journey_type)
+
+
+def survey_label(obj) -> str:
+    """An invitation or a response in a list: its template's name and its short id, left to right."""
+    template = obj.template.name if obj.template_id else "-"
+    return format_html("{} · {}", template, ltr(str(obj.pk)[:8]))
 
 
 def _journey_type_name(code: str) -> str:
@@ -113,7 +135,7 @@ def _journey_type_name(code: str) -> str:
 
 class SurveyInstanceAdmin(InvitationListMixin, PXModelAdmin):
     list_display = (
-        "__str__",
+        "invitation",
         "template",
         "hospital_name",
         "journey_type_label",
@@ -187,7 +209,7 @@ class SurveyInstanceAdmin(InvitationListMixin, PXModelAdmin):
     def cancel_selected(self, request, queryset):
         cancelled = surveys_cancel(
             instances=restrict(queryset, request.user, "change"),
-            reason=f"cancelled by {request.user.get_username()}",
+            reason=f"{CANCELLED_BY}{request.user.get_username()}",
         )
         self.message_user(
             request,
@@ -201,7 +223,7 @@ class SurveySuppressionAdmin(InvitationListMixin, PXModelAdmin):
     """Every invitation a contact rule stopped, with its reason."""
 
     list_display = (
-        "__str__",
+        "invitation",
         "template",
         "hospital_name",
         "journey_type_label",

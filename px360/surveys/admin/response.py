@@ -17,6 +17,7 @@ from px360.organizations.search import patient_match
 from ..choices import QuestionType
 from ..models import SurveyResponse
 from ..resources import SurveyResponseResource
+from .instance import survey_label
 
 
 class NegativeFilter(admin.SimpleListFilter):
@@ -52,7 +53,7 @@ class SubmittedFilter(admin.SimpleListFilter):
 class SurveyResponseAdmin(PersonSearchMixin, PXImportExportMixin, PXModelAdmin):
     resource_classes = [SurveyResponseResource]
     list_display = (
-        "__str__",
+        "response",
         "template",
         "hospital_name",
         "submitted_at",
@@ -86,7 +87,7 @@ class SurveyResponseAdmin(PersonSearchMixin, PXImportExportMixin, PXModelAdmin):
         (None, {"fields": ("template", "version", "hospital", "language", "submitted_at", "attributed_to")}),
         (_("Why negative"), {"fields": ("negative_flag", "why_negative")}),
         (_("Scores"), {"fields": ("mean_score", "top_box_percent", "nps_value", "nps_category")}),
-        (_("Answers"), {"fields": ("answers_table", "comments")}),
+        (_("Answers"), {"fields": ("answers_table", "comments_text")}),
     )
     readonly_fields = (
         "template",
@@ -102,7 +103,7 @@ class SurveyResponseAdmin(PersonSearchMixin, PXImportExportMixin, PXModelAdmin):
         "negative_flag",
         "why_negative",
         "answers_table",
-        "comments",
+        "comments_text",
     )
 
     def has_add_permission(self, request):
@@ -128,6 +129,10 @@ class SurveyResponseAdmin(PersonSearchMixin, PXImportExportMixin, PXModelAdmin):
         )
         return Q(instance__encounter__in=encounters) if encounters else None
 
+    @display(description=_("survey response"))
+    def response(self, obj):
+        return survey_label(obj)
+
     @display(description=_("hospital"), ordering="hospital__name")
     def hospital_name(self, obj):
         return obj.hospital.name
@@ -138,8 +143,18 @@ class SurveyResponseAdmin(PersonSearchMixin, PXImportExportMixin, PXModelAdmin):
 
     @display(description=_("comments"))
     def comments_excerpt(self, obj):
+        # The patient's own words, in whatever language they wrote: isolated, their direction their own.
         text = obj.comments or ""
-        return text if len(text) <= 120 else text[:117] + "…"
+        if not text:
+            return "-"
+        return format_html('<bdi dir="auto">{}</bdi>', text if len(text) <= 120 else text[:117] + "…")
+
+    @display(description=_("comments"))
+    def comments_text(self, obj):
+        """The free-text answers, in the patient's own language and direction."""
+        if not obj.comments:
+            return "-"
+        return format_html('<bdi dir="auto" class="whitespace-pre-line">{}</bdi>', obj.comments)
 
     @display(description=_("negative"))
     def negative_flag(self, obj):

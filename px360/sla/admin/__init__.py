@@ -1,0 +1,1 @@
+from . import calendar, clock, policy  # noqa: F401
