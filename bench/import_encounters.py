@@ -315,7 +315,7 @@ def _write_file(path: Path, rows: int) -> None:
                 national_id,
                 f"{first_ar} {father_ar} {family_ar}",
                 f"{first_en} {father_en} {family_en}",
-                f"05{rng.randint(0, 99999999):08d}",
+                f"05{rng.choice('0345689')}{rng.randint(0, 9999999):07d}",  # Saudi mobile ranges
                 rng.choice(["ar", "en"]),
                 f"{rng.randint(1940, 2020)}-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}",
                 rng.choice("MF"),

@@ -148,6 +148,13 @@ class JourneyStageTemplate(BaseModel):
             raise ValidationError(
                 {"completes_on": _("Unknown event types: %(events)s.") % {"events": ", ".join(unknown)}}
             )
+        survey = self.survey_template if self.survey_template_id else None
+        template = self.template if self.template_id else None
+        if survey is not None and template is not None and survey.hospital_id not in (None, template.hospital_id):
+            # A hospital's journey sends its own or the group's surveys, never another hospital's.
+            raise ValidationError({"survey_template": _("Choose a survey of this journey's hospital or of the group.")})
+        if survey is not None and not survey.is_active:
+            raise ValidationError({"survey_template": _("This survey is not active.")})
 
 
 class JourneyInstance(BaseModel):

@@ -81,3 +81,15 @@ def test_environment_badge_is_shown(client, superuser):
     # The suite runs with PX360_ENV=test: the badge names that environment.
     assert [str(part) for part in response.context["environment"]] == ["Test", "info"]
     assert re.search(r">\s*Test\s*</span>", response.content.decode())
+
+
+@pytest.mark.django_db
+def test_showing_translated_forms_leaves_the_admin_passing_its_checks(client, superuser):
+    """A translated admin with fieldsets and a custom form stays valid after its pages are shown."""
+    from django.core import checks
+
+    client.force_login(superuser)
+    for url in ("/en/admin/surveys/surveytemplate/add/", "/en/admin/sla/slapolicy/add/"):
+        assert client.get(url).status_code == 200, url
+    errors = [message for message in checks.run_checks() if message.is_serious()]
+    assert errors == []

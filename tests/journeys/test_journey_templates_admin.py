@@ -57,6 +57,7 @@ def stage_row(stage: JourneyStageTemplate, **changes) -> dict:
         "name_en": stage.name_en,
         "completes_on": list(stage.completes_on),
         "survey_delay_hours": str(stage.survey_delay_hours),
+        "survey_template": str(stage.survey_template_id or ""),
     }
     if stage.is_required:
         row["is_required"] = "on"
@@ -186,3 +187,64 @@ def test_the_error_banner_counts_the_forms_errors_in_arabic(client, hospital_adm
     page = response.content.decode()
     assert "يُرجى تصحيح الخطأ أدناه." in page
     assert "لا توجد أخطاء لتصحيحها" not in page
+
+
+@pytest.fixture
+def surveys(hospital_a, hospital_b):
+    from px360.surveys.models import SurveyTemplate
+
+    return {
+        "own": SurveyTemplate.objects.create(code="own-opd", name_en="Own OPD", name_ar="زيارة", hospital=hospital_a),
+        "group": SurveyTemplate.objects.create(code="group-opd", name_en="Group OPD", name_ar="عام"),
+        "other": SurveyTemplate.objects.create(code="b-opd", name_en="B OPD", name_ar="ب", hospital=hospital_b),
+        "inactive": SurveyTemplate.objects.create(
+            code="old-opd", name_en="Old", name_ar="قديم", hospital=hospital_a, is_active=False
+        ),
+    }
+
+
+def test_a_hospital_admin_chooses_which_survey_a_stage_sends_among_their_own_and_the_groups(
+    client, hospital_admin_a, hospital_a, surveys
+):
+    own = JourneyTemplate.objects.create(journey_type="OPD", hospital=hospital_a, name="Own", name_ar="Own")
+    stage = JourneyStageTemplate.objects.create(
+        template=own, order=1, code="end_of_visit", name="End", name_ar="End", name_en="End", completes_on=["A03"]
+    )
+    client.force_login(hospital_admin_a)
+    url = reverse("admin:journeys_journeytemplate_change", args=[own.pk])
+    page = client.get(url)
+    offered = set(page.context["inline_admin_formsets"][0].formset.forms[0].fields["survey_template"].queryset)
+    assert offered == {surveys["own"], surveys["group"]}
+
+    data = form_data(
+        hospital=hospital_a,
+        name="Own",
+        stages=[stage_row(stage, survey_template=str(surveys["own"].pk), survey_delay_hours="4")],
+        initial_stages=1,
+    )
+    assert client.post(url, data).status_code == 302
+    stage.refresh_from_db()
+    assert (stage.survey_template, stage.survey_delay_hours) == (surveys["own"], 4)
+
+    for refused in ("other", "inactive"):
+        data = form_data(
+            hospital=hospital_a,
+            name="Own",
+            stages=[stage_row(stage, survey_template=str(surveys[refused].pk))],
+            initial_stages=1,
+        )
+        response = client.post(url, data)
+        assert response.status_code == 200, refused
+        stage.refresh_from_db()
+        assert stage.survey_template == surveys["own"], refused
+
+
+def test_a_group_journey_cannot_send_one_hospitals_survey(hospital_a, surveys, group_templates):
+    from django.core.exceptions import ValidationError
+
+    stage = group_templates["OPD"].stages.first()
+    stage.survey_template = surveys["own"]
+    with translation.override("en"), pytest.raises(ValidationError, match="of this journey's hospital or of the group"):
+        stage.full_clean()
+    stage.survey_template = surveys["group"]
+    stage.full_clean()

@@ -443,6 +443,16 @@ class PXTranslatedModelAdmin(PXModelAdmin, TabbedTranslationAdmin):
             name_translation_fields(translated_model)
         super().__init__(model, admin_site)
 
+    def _get_declared_fieldsets(self, request, obj=None):
+        # modeltranslation copies a custom form's Meta.fields onto ``self.fields``
+        # when the admin declares fieldsets: the admin then has both, which
+        # Django's checks refuse (admin.E005) once any page has been shown. With
+        # fieldsets declared, ``fields`` is never read: leave it alone.
+        fieldsets = self.add_fieldsets if getattr(self, "add_fieldsets", None) and obj is None else self.fieldsets
+        if fieldsets:
+            return self._patch_fieldsets(fieldsets)
+        return super()._get_declared_fieldsets(request, obj)
+
 
 class SuperuserOnlyAdminMixin:
     """Screens no role opens, whatever its model permissions: only an active superuser's.

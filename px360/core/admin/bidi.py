@@ -36,6 +36,7 @@ LTR_FIELD_NAMES = frozenset(
         "message_id",
         "prefix",
         "username",
+        "timezone",
         "email",
         "phone",
         "event_type",

@@ -8,6 +8,7 @@ from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdo
 from unfold.decorators import display
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget
 
+from px360.core.access import restrict
 from px360.core.admin.base import PXModelAdmin, PXTranslatedModelAdmin
 from px360.core.admin.bidi import display_object, ltr
 
@@ -33,7 +34,16 @@ class StageTemplateForm(forms.ModelForm):
 
     class Meta:
         model = JourneyStageTemplate
-        fields = ("order", "code", "name_ar", "name_en", "completes_on", "is_required", "survey_delay_hours")
+        fields = (
+            "order",
+            "code",
+            "name_ar",
+            "name_en",
+            "completes_on",
+            "is_required",
+            "survey_template",
+            "survey_delay_hours",
+        )
 
 
 class StageTemplateInline(TabularInline):
@@ -42,6 +52,13 @@ class StageTemplateInline(TabularInline):
     extra = 0
     ordering_field = "order"
     hide_ordering_field = True
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "survey_template":
+            # Which survey a stage sends: the active ones the user may see (their hospital's and the group's).
+            surveys = db_field.related_model._default_manager.filter(is_active=True)
+            kwargs["queryset"] = restrict(surveys, request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 @admin.register(JourneyTemplate)

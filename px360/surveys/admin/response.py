@@ -205,7 +205,7 @@ class SurveyResponseAdmin(PersonSearchMixin, PXImportExportMixin, PXModelAdmin):
             return str(_("Yes") if answer.value_number == 1 else _("No"))
         if kind in (QuestionType.RATING, QuestionType.NPS):
             scale = "5" if kind == QuestionType.RATING else "10"
-            return f"{answer.value_number} / {scale}"
+            return format_html('<bdi dir="ltr">{} / {}</bdi>', answer.value_number, scale)
         labels = {c["value"]: c.get(language) or c.get("ar") or c["value"] for c in question.get("choices", [])}
         if kind == QuestionType.SINGLE_CHOICE:
             return labels.get(answer.value_text, answer.value_text)
@@ -215,7 +215,8 @@ class SurveyResponseAdmin(PersonSearchMixin, PXImportExportMixin, PXModelAdmin):
                 if language == "ar"
                 else ", ".join(labels.get(v, v) for v in answer.value_choices)
             )
-        return answer.value_text
+        # The patient's own words, in their own language and direction.
+        return format_html('<bdi dir="auto" class="whitespace-pre-line">{}</bdi>', answer.value_text)
 
 
 admin.site.register(SurveyResponse, SurveyResponseAdmin)
