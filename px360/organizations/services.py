@@ -62,6 +62,8 @@ _GENDERS = {
 _LANGUAGES = {"ar": Language.ARABIC.value, "en": Language.ENGLISH.value}
 _NAME_LENGTH = Patient._meta.get_field("name_ar").max_length
 _CACHE_LIMIT = 100_000
+# Checked every time: nearly every value is distinct and the check costs less than remembering it.
+_UNCACHED = frozenset({"name_ar", "name_en", "birth_date"})
 
 
 def is_minor(birth_date: dt.date | None, *, on: dt.date | None = None) -> bool:
@@ -97,7 +99,10 @@ class PatientRules:
 
     def __init__(self, *, today: dt.date | None = None):
         self.today = today or timezone.localdate()
-        self._seen: dict[tuple[str, Any], tuple[Any, ValidationError | None]] = {}
+        # Per field: raw value -> (cleaned value, refusal). Values in files and messages are
+        # text, numbers or dates: all hashable.
+        self._seen: dict[str, dict[Any, tuple[Any, ValidationError | None]]] = {}
+        self._cleaners: dict[str, Any] = {}
 
     def clean(self, raw: Mapping[str, Any], fields: tuple[str, ...] = PATIENT_FIELDS) -> CleanedPatient:
         """Clean the given fields of ``raw`` (missing keys are left out of the result)."""
@@ -112,19 +117,25 @@ class PatientRules:
         return result
 
     def clean_field(self, name: str, value: Any) -> Any:
-        key = (name, value if isinstance(value, str | dt.date | None) else str(value))
-        known = self._seen.get(key)
+        if value is None or value == "":
+            return None if name == "birth_date" else ""
+        if name in _UNCACHED:
+            return getattr(self, f"clean_{name}")(value)
+        seen = self._seen.get(name)
+        if seen is None:
+            seen = self._seen[name] = {}
+            self._cleaners[name] = getattr(self, f"clean_{name}")
+        known = seen.get(value)
         if known is None:
             try:
-                known = (getattr(self, f"clean_{name}")(value), None)
+                known = (self._cleaners[name](value), None)
             except ValidationError as error:
                 known = (None, error)
-            if len(self._seen) < _CACHE_LIMIT:
-                self._seen[key] = known
-        cleaned, error = known
-        if error is not None:
-            raise error
-        return cleaned
+            if len(seen) < _CACHE_LIMIT:
+                seen[value] = known
+        if known[1] is not None:
+            raise known[1]
+        return known[0]
 
     # --- one cleaner per field ---------------------------------------------------
 
