@@ -233,8 +233,3 @@ def upsert_patient(
             setattr(patient, name, value)
         patient.save()
     return patient
-
-
-def first_message(error: ValidationError) -> str:
-    """The first message of a (possibly per-field) validation error, for one-line reports."""
-    return error.messages[0] if error.messages else ""
