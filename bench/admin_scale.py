@@ -120,7 +120,7 @@ def load(rows: int) -> dict:
     from django.db import connection, transaction
     from django.utils import timezone
 
-    from px360.journeys import fastwrite
+    from px360.common import fastwrite
     from px360.journeys.models import Encounter
     from px360.organizations.models import Department, Hospital, Patient, Physician
     from px360.organizations.search import name_search_value

@@ -23,11 +23,6 @@ class EncounterSource(models.TextChoices):
     HL7 = "hl7", _("HL7 v2")
 
 
-class JobKind(models.TextChoices):
-    IMPORT = "import", pgettext_lazy("job kind", "Import")
-    EXPORT = "export", pgettext_lazy("job kind", "Export")
-
-
 class ImportMode(models.TextChoices):
     ALL_OR_NOTHING = "all", _("All or nothing: save nothing when any row is bad")
     VALID_ROWS = "valid", _("Valid rows only: save the good rows, download the rejected ones")

@@ -11,7 +11,7 @@ from django.utils import timezone
 from px360.accounts.models import User
 from px360.organizations.models import Patient, Physician
 
-from .importer import COLUMNS
+from .importer.columns import COLUMNS
 from .models import Encounter
 from .services import encounter_import, journeys_for_import
 

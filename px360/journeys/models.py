@@ -1,4 +1,4 @@
-"""Encounters (visits and stays reported by the HIS) and the jobs that import or export them."""
+"""Encounters (visits and stays reported by the HIS) and the jobs that import them."""
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -14,7 +14,7 @@ from px360.core.access import ModelAccess
 from px360.core.history import history_user
 from px360.core.models import BaseModel, SoftDeleteModel
 
-from .choices import EncounterSource, EncounterStatus, EncounterType, ImportMode, JobKind, JobStatus
+from .choices import EncounterSource, EncounterStatus, EncounterType, ImportMode, JobStatus
 
 
 class Encounter(SoftDeleteModel):
@@ -132,6 +132,8 @@ class Encounter(SoftDeleteModel):
 
 # The phase between a confirmed import and the job cluster starting to save it.
 JOB_CONFIRMED_LABEL = pgettext_lazy("job", "Confirmed, waiting to be saved")
+# What a job is, as its name and page say it.
+IMPORT_JOB_LABEL = pgettext_lazy("job kind", "Import")
 
 
 def _job_upload_to(job, filename):
@@ -139,14 +141,13 @@ def _job_upload_to(job, filename):
 
 
 class ImportJob(BaseModel):
-    """One encounter file being imported (or one large export being written).
+    """One encounter file being imported.
 
     Records who did it, the file, progress while it runs, the counts, errors
     and the rejected-rows file. Files live under ``MEDIA_ROOT/imports/`` and are
     only ever served through views that check access, never from MEDIA_URL.
     """
 
-    kind = models.CharField(_("kind"), max_length=10, choices=JobKind.choices, default=JobKind.IMPORT)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.PROTECT, related_name="+"
     )
@@ -168,9 +169,6 @@ class ImportJob(BaseModel):
     file_sha256 = models.CharField(_("file checksum"), max_length=64, blank=True, editable=False)
     plan_path = models.CharField(max_length=300, blank=True, editable=False)
     plan_digest = models.CharField(max_length=64, blank=True, editable=False)
-    model_label = models.CharField(_("records"), max_length=100, default="journeys.encounter")
-    export_format = models.CharField(_("format"), max_length=10, blank=True)
-    export_query = models.JSONField(_("filters"), default=dict, blank=True)
     background = models.BooleanField(_("runs in the background"), default=False)
 
     total_rows = models.PositiveIntegerField(_("rows"), default=0)
@@ -212,7 +210,7 @@ class ImportJob(BaseModel):
         # Shown in the hospital's time zone (TIME_ZONE), as staff read the clock, not in UTC.
         if not self.created_at:
             return str(self.pk)
-        return f"{self.get_kind_display()} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
+        return f"{IMPORT_JOB_LABEL} {timezone.localtime(self.created_at):%Y-%m-%d %H:%M}"
 
     @property
     def is_confirmed(self) -> bool:
@@ -235,11 +233,11 @@ class ImportJob(BaseModel):
         """Why the job failed, in the reader's language when the reason was stored as a problem code.
 
         ``summary["failure"]`` holds ``{"code": ..., "params": {...}}`` (see
-        ``importer.PROBLEMS``); jobs that stored only ``failure_reason`` text show that text.
+        ``importer.report.PROBLEMS``); jobs that stored only ``failure_reason`` text show that text.
         """
         failure = (self.summary or {}).get("failure") if isinstance(self.summary, dict) else None
         if isinstance(failure, dict) and failure.get("code"):
-            from .importer import problem_text
+            from .importer.report import problem_text
 
             return problem_text(str(failure["code"]), failure.get("params"))
         return self.failure_reason
@@ -247,7 +245,7 @@ class ImportJob(BaseModel):
     @property
     def can_confirm(self) -> bool:
         """A checked import may be saved once: no bad rows, or the valid-rows mode with something to save."""
-        if self.kind != JobKind.IMPORT or self.status != JobStatus.VALIDATED or self.dry_run:
+        if self.status != JobStatus.VALIDATED or self.dry_run:
             return False
         if self.confirmed_at is not None:
             return False

@@ -1,4 +1,4 @@
-"""Writes of the journeys app: the encounter import and background exports.
+"""Writes of the journeys app: the encounter import's jobs.
 
 An import is an :class:`~px360.journeys.models.ImportJob` that goes
 ``pending → validating → validated → running → done`` (or ``failed``). The
@@ -25,12 +25,10 @@ from django.utils.translation import gettext as _
 
 from px360.core.access import user_is_global
 from px360.core.history import acting_user
-from px360.core.models import AuditAction
-from px360.core.services import audit_record
 from px360.notifications.services import notify_staff
 
 from . import importer
-from .choices import ImportMode, JobKind, JobStatus
+from .choices import ImportMode, JobStatus
 from .models import Encounter, ImportJob
 
 logger = logging.getLogger(__name__)
@@ -116,7 +114,6 @@ def import_job_create(*, file, user, mode: str = ImportMode.ALL_OR_NOTHING, dry_
         raise ValidationError(_("Choose how to handle bad rows."))
     name = Path(name or getattr(file, "name", "") or "encounters").name[:200]
     job = ImportJob(
-        kind=JobKind.IMPORT,
         user=user,
         hospital_id=None if user_is_global(user) else user.hospital_id,
         mode=mode,
@@ -213,7 +210,7 @@ def _fail(job: ImportJob, reason: str, **extra) -> ImportJob:
     for key, value in extra.items():
         setattr(job, key, value)
     job.save()
-    if job.kind == JobKind.IMPORT and job.background:
+    if job.background:
         notify_staff(
             job.user,
             kind="journeys.import_failed",
@@ -331,24 +328,7 @@ def import_job_run(*, job: ImportJob, plan: importer.Plan | None = None) -> Impo
         )
     if counts["new"] or counts["updated"]:
         _queue_journeys(job)
-    audit_record(
-        action=AuditAction.IMPORT,
-        actor=job.user,
-        obj=job,
-        model=Encounter,
-        hospital=job.hospital,
-        row_count=counts["new"] + counts["updated"],
-        details={
-            "file": job.original_name,
-            "sha256": job.file_sha256,
-            "mode": job.mode,
-            "new": counts["new"],
-            "updated": counts["updated"],
-            "unchanged": counts["unchanged"],
-            "rejected": counts["rejected"],
-            "patients": counts["patients"],
-        },
-    )
+    importer.audit_import(job=job, counts=counts)
     return job
 
 
@@ -414,6 +394,3 @@ def encounter_import(*, file, user, mode: str = ImportMode.ALL_OR_NOTHING, dry_r
     if dry_run or job.status != JobStatus.VALIDATED or not job.can_confirm:
         return job
     return import_job_run(job=job, plan=plan)
-
-
-# --- exports ---------------------------------------------------------------------

@@ -8,9 +8,11 @@ from xml.sax.saxutils import escape
 import pytest
 from django.utils import timezone
 
-from px360.journeys import importer as import_module
-from px360.journeys import sheets
+from px360.common import sheets
 from px360.journeys.choices import JobStatus
+from px360.journeys.importer import plan as import_plan
+from px360.journeys.importer import write as import_write
+from px360.journeys.importer.read import SheetReader
 from px360.journeys.models import Encounter
 from px360.journeys.services import encounter_import
 from px360.organizations.models import Patient
@@ -25,7 +27,9 @@ def rows_for(count, **overrides):
 
 
 def test_each_new_row_gets_one_created_history_row_naming_the_importer(importer, media, monkeypatch):
-    monkeypatch.setattr(importer_module(), "CHUNK_ROWS", 2)  # several chunks, several statements
+    # Several chunks, several statements.
+    monkeypatch.setattr(import_plan, "CHUNK_ROWS", 2)
+    monkeypatch.setattr(import_write, "CHUNK_ROWS", 2)
     before = timezone.now()
     job = encounter_import(file=upload(csv_bytes(rows_for(5))), user=importer)
     assert job.status == JobStatus.DONE and job.new_count == 5
@@ -37,7 +41,7 @@ def test_each_new_row_gets_one_created_history_row_naming_the_importer(importer,
             entry = history[0]
             assert entry.history_type == "+"
             assert entry.history_user_id == importer.pk
-            assert entry.history_change_reason == importer_module().HISTORY_CHANGE_REASON
+            assert entry.history_change_reason == import_write.HISTORY_CHANGE_REASON
             assert before <= entry.history_date <= timezone.now()
             assert entry.created_at == record.created_at
     encounter = Encounter.objects.get(encounter_number="E4")
@@ -89,10 +93,6 @@ def test_no_history_rows_when_history_is_disabled(importer, media, settings):
     job = encounter_import(file=upload(csv_bytes(rows_for(2))), user=importer)
     assert job.status == JobStatus.DONE and Encounter.objects.count() == 2
     assert Encounter.history.count() == 0 and Patient.history.count() == 0
-
-
-def importer_module():
-    return import_module
 
 
 # --- the fast XLSX reader --------------------------------------------------------
@@ -222,7 +222,7 @@ def test_the_fast_reader_gives_what_openpyxl_gives(tmp_path, prefix):
     path.write_bytes(_workbook(_sheet(rows_xml, prefix), strings))
 
     def read(fast):
-        with import_module.SheetReader(path, fast=fast) as reader:
+        with SheetReader(path, fast=fast) as reader:
             rows = [(n, cells) for n, cells in reader.rows() if any(c not in (None, "") for c in cells)]
             return [(n, list(cells[: len(HEADER)]) + [None] * (len(HEADER) - len(cells))) for n, cells in rows]
 

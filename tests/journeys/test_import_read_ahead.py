@@ -7,9 +7,9 @@ import sys
 import pytest
 from django.utils import translation
 
-from px360.journeys import importer as import_module
-from px360.journeys import sheets
+from px360.common import sheets
 from px360.journeys.choices import JobStatus
+from px360.journeys.importer.read import SheetReader
 from px360.journeys.models import Encounter
 from px360.journeys.services import encounter_import
 
@@ -51,7 +51,7 @@ def test_the_rows_read_in_a_separate_process_are_the_rows_read_here(tmp_path, re
     path.write_bytes(_workbook(_sheet(rows_xml), strings))
 
     def read(ahead):
-        with import_module.SheetReader(path, read_ahead=ahead) as reader:
+        with SheetReader(path, read_ahead=ahead) as reader:
             found = list(reader.rows())
             return found, reader.estimated_rows, reader.reader_peak_kb
 
@@ -105,7 +105,7 @@ def test_an_unexpected_message_is_a_failure_of_the_reading_process(tmp_path, rea
     # A process that writes something that is not the reader's protocol.
     monkeypatch.setattr(sheets.sys, "executable", sys.executable)
     monkeypatch.setattr(sheets, "__name__", "json.tool")  # `python -m json.tool FILE`: not a pickle
-    with import_module.SheetReader(path, read_ahead=True) as reader, pytest.raises(sheets.ReadAheadFailed):
+    with SheetReader(path, read_ahead=True) as reader, pytest.raises(sheets.ReadAheadFailed):
         list(reader.rows())
 
 
@@ -128,7 +128,7 @@ def test_a_sheet_the_fast_reader_does_not_know_is_read_with_openpyxl(importer, m
     data = _workbook(_sheet(rows_xml), strings)
     path = tmp_path / "odd.xlsx"
     path.write_bytes(data)
-    with pytest.raises(sheets.UnsupportedSheet), import_module.SheetReader(path) as reader:
+    with pytest.raises(sheets.UnsupportedSheet), SheetReader(path) as reader:
         list(reader.rows())
     job = encounter_import(file=upload(data, "odd.xlsx"), user=importer)
     assert spawned

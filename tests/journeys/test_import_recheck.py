@@ -2,18 +2,23 @@
 
 The admin checks an upload, stores the result (the plan) and writes it when the
 importer confirms. If the stored plan cannot be used at confirm time (it is gone,
-its signature no longer matches after a key rotation, or the upload changed),
-the file is checked again against the database as it is *now*. Rows that were
-valid at upload time may have become bad in between (their department or
-physician was deleted); in "all or nothing" mode the job then fails with a
-reason the importer can read, and nothing at all is written: no patients, no
-encounters, no history rows.
+its signature no longer matches after a key rotation, it was stored by an earlier
+version, or the upload changed), the file is checked again against the database
+as it is *now*. Rows that were valid at upload time may have become bad in
+between (their department or physician was deleted); in "all or nothing" mode
+the job then fails with a reason the importer can read, and nothing at all is
+written: no patients, no encounters, no history rows.
 """
+
+import hashlib
+import hmac
+import pickle
 
 import pytest
 from django.urls import reverse
 
 from px360.journeys.choices import JobStatus
+from px360.journeys.importer.records import Plan
 from px360.journeys.models import Encounter, ImportJob
 from px360.organizations.models import Patient
 
@@ -75,6 +80,24 @@ def _rotate_the_secret_key(job, settings):
     settings.SECRET_KEY = "a-new-secret-key-" + "x" * 50
 
 
+class _PlanOfAnEarlierShape:
+    """A plan as the import pickled it before it had named records: attributes in a dict, rows as plain tuples."""
+
+    def __init__(self, hospital_id):
+        self.state = {"encounters": [(2, hospital_id, "E1", "OPD", "M1", None, None, None, None)], "patients": {}}
+
+    def __reduce__(self):
+        return (object.__new__, (Plan,), self.state)
+
+
+def _store_a_plan_of_an_earlier_shape(job, settings):
+    """The stored plan is signed but was pickled by an earlier version: it is not used."""
+    data = pickle.dumps(_PlanOfAnEarlierShape(job.hospital_id), protocol=pickle.HIGHEST_PROTOCOL)
+    (settings.MEDIA_ROOT / job.plan_path).write_bytes(data)
+    digest = hmac.new(settings.SECRET_KEY.encode(), data, hashlib.sha256).hexdigest()
+    ImportJob.objects.filter(pk=job.pk).update(plan_digest=digest)
+
+
 def _replace_the_upload(job, settings):
     """The stored upload no longer has the checksum it was checked with."""
     path = settings.MEDIA_ROOT / job.file.name
@@ -91,8 +114,8 @@ def assert_nothing_written():
 @pytest.mark.parametrize("change", [_delete_department, _delete_physician], ids=["department", "physician"])
 @pytest.mark.parametrize(
     "stored_plan",
-    [_keep_the_plan, _lose_the_plan, _rotate_the_secret_key, _replace_the_upload],
-    ids=["kept", "lost", "key", "file"],
+    [_keep_the_plan, _lose_the_plan, _rotate_the_secret_key, _store_a_plan_of_an_earlier_shape, _replace_the_upload],
+    ids=["kept", "lost", "key", "shape", "file"],
 )
 def test_a_row_that_turned_bad_between_check_and_confirm_fails_the_whole_import(
     client, importer, media, settings, surgery, surgeon, change, stored_plan

@@ -19,7 +19,7 @@ from px360.core.services import audit_search
 from px360.organizations.models import Hospital, Patient
 from px360.organizations.search import patient_match
 
-from ..importer import COLUMNS
+from ..importer.columns import COLUMNS
 from ..models import Encounter, ImportJob
 from ..resources import EncounterResource
 from ..services import import_job_create, import_job_start
@@ -192,7 +192,7 @@ class EncounterAdmin(PXImportExportMixin, PXModelAdmin):
             "opts": self.model._meta,
             "form": form,
             "columns": ", ".join(COLUMNS),
-            "recent_jobs": restrict(ImportJob.objects.filter(user=request.user, kind="import"), request.user)[:5],
+            "recent_jobs": restrict(ImportJob.objects.filter(user=request.user), request.user)[:5],
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "journeys/admin/encounter_import.html", context)

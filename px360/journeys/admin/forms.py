@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.widgets import UnfoldAdminFileFieldWidget, UnfoldAdminRadioSelectWidget
 
 from ..choices import ImportMode
-from ..importer import COLUMN_DEFINITIONS
+from ..importer.columns import COLUMN_DEFINITIONS
 
 
 class WrappingRadioSelect(UnfoldAdminRadioSelectWidget):

@@ -3,7 +3,7 @@ import io
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import FileResponse, Http404, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,8 +19,10 @@ from px360.core.admin.base import PXModelAdmin
 from px360.core.models import AuditAction
 from px360.core.services import audit_record
 
-from .. import importer
-from ..choices import ImportMode, JobKind, JobStatus
+from ..choices import ImportMode, JobStatus
+from ..importer import template as import_template
+from ..importer.check import MAX_STORED_ERRORS
+from ..importer.report import rejected_rows_for_reader, worded_problems
 from ..models import Encounter, ImportJob
 from ..services import import_job_confirm
 from .forms import ConfirmImportForm
@@ -45,11 +47,11 @@ TEMPLATE_FILES = {
 
 @admin.register(ImportJob)
 class ImportJobAdmin(PXModelAdmin):
-    """Import and background-export jobs: read-only, with progress and downloads."""
+    """Import jobs: read-only, with progress, confirmation and the rejected-rows file."""
 
     list_display = ("__str__", "show_status", "progress_percent", "original_name", "user", "counts", "created_at")
     list_select_related = ("user",)
-    list_filter = (("status", ChoicesDropdownFilter), ("kind", ChoicesDropdownFilter))
+    list_filter = (("status", ChoicesDropdownFilter),)
     search_fields = ("original_name", "user__username")
     actions = []
 
@@ -63,8 +65,6 @@ class ImportJobAdmin(PXModelAdmin):
 
     @admin.display(description=_("new / updated / unchanged / rejected"))
     def counts(self, job):
-        if job.kind == JobKind.EXPORT:
-            return job.total_rows
         return f"{job.new_count} / {job.updated_count} / {job.unchanged_count} / {job.rejected_count}"
 
     def has_change_permission(self, request, obj=None):
@@ -117,7 +117,7 @@ class ImportJobAdmin(PXModelAdmin):
         """The encounter list showing what this import wrote, when that list offers the filter."""
         encounter_admin = admin.site._registry[Encounter]
         lookup = "import_job__id__exact"
-        if job.kind != JobKind.IMPORT or job.status != JobStatus.DONE or not (job.new_count or job.updated_count):
+        if job.status != JobStatus.DONE or not (job.new_count or job.updated_count):
             return ""
         if not encounter_admin.lookup_allowed(lookup, str(job.pk), request):
             return ""
@@ -134,8 +134,7 @@ class ImportJobAdmin(PXModelAdmin):
             "original": job,
             "job": job,
             "can_confirm": job.can_confirm and may_confirm,
-            "can_import_valid_rows": job.kind == JobKind.IMPORT
-            and job.status == JobStatus.VALIDATED
+            "can_import_valid_rows": job.status == JobStatus.VALIDATED
             and job.confirmed_at is None
             and not job.dry_run
             and job.mode == ImportMode.ALL_OR_NOTHING
@@ -149,15 +148,11 @@ class ImportJobAdmin(PXModelAdmin):
             "rows_url": self._rows_url(request, job),
             "import_url": reverse("admin:journeys_encounter_import"),
             "chunked_note": job.status == JobStatus.FAILED and job.committed_rows > 0,
-            "errors": importer.worded_problems(job.errors[: importer.MAX_STORED_ERRORS], html=True),
+            "errors": worded_problems(job.errors[:MAX_STORED_ERRORS], html=True),
             "more_errors": max(job.error_count - len(job.errors), 0),
         }
         # An import's page is its preview: rejected rows and a sample of the changes, with patient data.
-        audit_record(
-            action=AuditAction.IMPORT_PREVIEW if job.kind == JobKind.IMPORT else AuditAction.VIEW,
-            request=request,
-            obj=job,
-        )
+        audit_record(action=AuditAction.IMPORT_PREVIEW, request=request, obj=job)
         request.current_app = self.admin_site.name
         return TemplateResponse(request, "journeys/admin/importjob_detail.html", context)
 
@@ -206,7 +201,7 @@ class ImportJobAdmin(PXModelAdmin):
             raise PermissionDenied
         page = redirect(reverse("admin:journeys_importjob_change", args=[job.pk]))
         claimed = ImportJob.objects.filter(
-            pk=job.pk, kind=JobKind.IMPORT, status=JobStatus.VALIDATED, dry_run=False, confirmed_at__isnull=True
+            pk=job.pk, status=JobStatus.VALIDATED, dry_run=False, confirmed_at__isnull=True
         ).update(confirmed_at=timezone.now())
         if not claimed:
             messages.warning(request, _("This import was already confirmed; it is not saved twice."))
@@ -249,12 +244,10 @@ class ImportJobAdmin(PXModelAdmin):
             action=AuditAction.EXPORT,
             request=request,
             obj=job,
-            row_count=job.rejected_count if job.kind == JobKind.IMPORT else job.total_rows,
-            details={"download": "rejected rows" if job.kind == JobKind.IMPORT else "export"},
+            row_count=job.rejected_count,
+            details={"download": "rejected rows"},
         )
         name = job.output_file.name.rsplit("/", 1)[-1]
-        if job.kind != JobKind.IMPORT:
-            return FileResponse(job.output_file.open("rb"), as_attachment=True, filename=name)
         # The rejected rows, their problems worded in the reader's language.
         response = StreamingHttpResponse(
             _rejected_rows_csv(job, translation.get_language()), content_type="text/csv; charset=utf-8"
@@ -271,14 +264,14 @@ class ImportJobAdmin(PXModelAdmin):
         content_type, name = TEMPLATE_FILES[file_format]
         if file_format == "xlsx":
             buffer = io.BytesIO()
-            importer.write_template_xlsx(buffer, request.user)
+            import_template.write_template_xlsx(buffer, request.user)
             data = buffer.getvalue()
         else:
             text = io.StringIO()
             if file_format == "csv":
-                importer.write_template_csv(text)
+                import_template.write_template_csv(text)
             else:
-                importer.write_template_codes_csv(text, request.user)
+                import_template.write_template_codes_csv(text, request.user)
             data = ("\ufeff" + text.getvalue()).encode("utf-8")  # a BOM: Excel reads Arabic CSV right
         response = HttpResponse(data, content_type=content_type)
         response["Content-Disposition"] = f'attachment; filename="{name}"'
@@ -295,7 +288,7 @@ def _rejected_rows_csv(job: ImportJob, language: str):
     yield "\ufeff".encode()
     with job.output_file.open("rb") as handle, translation.override(language):
         lines = io.TextIOWrapper(handle, encoding="utf-8-sig", newline="")
-        for row in importer.rejected_rows_for_reader(lines):
+        for row in rejected_rows_for_reader(lines):
             writer.writerow(row)
             yield buffer.getvalue().encode("utf-8")
             buffer.seek(0)

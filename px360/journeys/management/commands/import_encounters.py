@@ -17,7 +17,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from px360.journeys.choices import ImportMode, JobStatus
-from px360.journeys.importer import worded_problems
+from px360.journeys.importer.report import worded_problems
 from px360.journeys.services import encounter_import
 
 

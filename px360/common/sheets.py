@@ -1,8 +1,8 @@
 """Reading the first sheet of an XLSX workbook fast, in this process or in a separate one.
 
 No Django here: :class:`ReadAhead` runs this module as its own Python process
-(``python -m px360.journeys.sheets FILE``), which reads the sheet and streams
-its rows back in batches while the importer checks the rows already received.
+(``python -m px360.common.sheets FILE``), which reads the sheet and streams
+its rows back in batches while the caller (the encounter import) checks the rows already received.
 Reading is about half of the check pass's time on a large file, and the two
 halves then run on two cores instead of one.
 

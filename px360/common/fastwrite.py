@@ -31,8 +31,6 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 
-from django.conf import settings
-
 # Fields whose Python values the database adapters take as they are.
 _PLAIN = {
     "AutoField",
@@ -66,10 +64,6 @@ _BINARY_COPY_TYPES = {
     "integer": "int4",
     "bigint": "int8",
 }
-
-
-def history_enabled() -> bool:
-    return getattr(settings, "SIMPLE_HISTORY_ENABLED", True)
 
 
 def _target(field):
