@@ -25,6 +25,7 @@ class NotificationStatus(models.TextChoices):
 class NotificationPurpose(models.TextChoices):
     SURVEY_INVITATION = "survey_invitation", _("Survey invitation")
     SURVEY_REMINDER = "survey_reminder", _("Survey reminder")
+    COMPLAINT_UPDATE = "complaint_update", _("Complaint update")
 
 
 # Why a message was cancelled, for the reasons PX360 itself records (stored by code in

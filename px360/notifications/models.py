@@ -4,16 +4,20 @@ Services only ever *queue* a row; the ``send_due`` job claims and sends it, so
 nothing is sent inside a web request and each row is sent at most once. Staff
 notices (:class:`StaffNotice`) live in each user's inbox and reach them by
 e-mail through the same outbox, at once or in a daily digest, as each user
-chooses (:class:`StaffNoticeSettings`).
+chooses (:class:`StaffNoticeSettings`). The texts patients receive are the
+wording each message kind ships with, unless a hospital or the group has
+edited it (:class:`MessageText`).
 """
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxLengthValidator, MaxValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 from simple_history.models import HistoricalRecords
 
 from px360.core.access import ModelAccess
@@ -21,8 +25,10 @@ from px360.core.choices import Channel, Language
 from px360.core.history import history_user
 from px360.core.models import BaseModel
 
+from . import message_kinds
 from .choices import NotificationPurpose, NotificationStatus
 from .kinds import EmailDelivery, StaffPurpose, label_of
+from .sms import MAX_PARTS, SmsLength, sms_length
 
 # Patient messages and messages to members of staff share the outbox.
 PURPOSES = [*NotificationPurpose.choices, *StaffPurpose.choices]
@@ -221,3 +227,135 @@ class StaffNoticeSettings(BaseModel):
 
     def __str__(self):
         return str(_("Notification choices"))
+
+
+#: A text's channel: one channel, or blank for every channel without a text of its own.
+TEXT_CHANNELS = [("", _("Every channel")), *Channel.choices]
+
+
+class MessageText(BaseModel):
+    """The wording of one kind of message to patients, edited for a hospital or the whole group.
+
+    A message uses the most specific active text: its hospital's for its
+    channel, its hospital's for every channel, the group's (no hospital) for
+    its channel, the group's for every channel, and else the wording the kind
+    ships with (:mod:`px360.notifications.message_kinds`). Only the kind's
+    placeholders are allowed, so a text can name the hospital and carry the
+    link, never the patient. One row per kind, hospital, language and channel:
+    deactivate a text to fall back to the next one.
+    """
+
+    kind = models.CharField(_("kind of message"), max_length=60, choices=message_kinds.kind_choices)
+    hospital = models.ForeignKey(
+        "organizations.Hospital",
+        verbose_name=_("hospital"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="message_texts",
+        help_text=_("Empty: the group's text, used by hospitals without their own."),
+    )
+    language = models.CharField(_("language"), max_length=2, choices=Language.choices)
+    channel = models.CharField(
+        _("channel"),
+        max_length=10,
+        choices=TEXT_CHANNELS,
+        blank=True,
+        default="",
+        help_text=_("Every channel: used for SMS, WhatsApp and e-mail unless one of them has its own text."),
+    )
+    subject = models.CharField(
+        _("subject"), max_length=200, blank=True, help_text=_("The e-mail's subject; SMS and WhatsApp do not use it.")
+    )
+    body = models.TextField(
+        _("text"),
+        validators=[MaxLengthValidator(1000)],
+        help_text=_(
+            "SMS and WhatsApp messages end with how to opt out, in the message's language; "
+            "an e-mail shows the link as a button."
+        ),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"], get_user=history_user)
+
+    px_access = ModelAccess(hospital="hospital", group_rows=True)
+
+    class Meta:
+        verbose_name = _("message text")
+        verbose_name_plural = _("message texts")
+        ordering = ["kind", "hospital__code", "language", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "hospital", "language", "channel"],
+                condition=Q(hospital__isnull=False),
+                name="notif_one_text_per_hospital",
+                violation_error_message=_(
+                    "This hospital already has a text for this message, language and channel: change that one."
+                ),
+            ),
+            # NULL is never equal to NULL: the group's rows need their own constraint.
+            models.UniqueConstraint(
+                fields=["kind", "language", "channel"],
+                condition=Q(hospital__isnull=True),
+                name="notif_one_group_text",
+                violation_error_message=_(
+                    "The group already has a text for this message, language and channel: change that one."
+                ),
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} · {self.get_language_display()} · {self.get_channel_display()}"
+
+    @property
+    def message_kind(self) -> message_kinds.MessageKind | None:
+        return message_kinds.find(self.kind)
+
+    def sample_sms(self) -> str | None:
+        """The SMS this text would send, with sample values (``None`` when it is never sent by SMS)."""
+        kind = self.message_kind
+        if kind is None or self.channel not in ("", Channel.SMS):
+            return None
+        hospital = self.hospital if self.hospital_id else None
+        body = message_kinds.fill(self.body, kind.sample_context(hospital, self.language))
+        return message_kinds.with_stop(body, kind.wording(self.language))
+
+    def sms_length(self) -> SmsLength | None:
+        text = self.sample_sms()
+        return sms_length(text) if text is not None else None
+
+    def clean(self):
+        super().clean()
+        self.subject = (self.subject or "").strip()
+        self.body = (self.body or "").strip()
+        kind = self.message_kind
+        if kind is None:
+            return  # an unknown kind is refused by the field's choices
+        errors: dict[str, list] = {}
+        for name in ("subject", "body"):
+            problems = message_kinds.check_placeholders(getattr(self, name), kind)
+            if problems:
+                errors[name] = problems
+        if "body" not in errors:
+            for code in message_kinds.missing_required(self.body, kind):
+                placeholder = kind.placeholder(code)
+                errors.setdefault("body", []).append(
+                    _("The text must contain %(placeholder)s (%(description)s).")
+                    % {"placeholder": message_kinds.isolated(placeholder.token), "description": placeholder.description}
+                )
+        if self.channel in ("", Channel.EMAIL) and not self.subject:
+            errors["subject"] = [_("An e-mail needs a subject: give this text one, or choose SMS or WhatsApp.")]
+        if "body" not in errors and self.language in Language.values:
+            length = self.sms_length()
+            if length is not None and length.parts > MAX_PARTS:
+                errors["body"] = [
+                    ngettext(
+                        "As an SMS this text takes %(parts)d parts; at most %(max)d part is sent. Shorten it.",
+                        "As an SMS this text takes %(parts)d parts; at most %(max)d parts are sent. Shorten it.",
+                        MAX_PARTS,
+                    )
+                    % {"parts": length.parts, "max": MAX_PARTS}
+                ]
+        if errors:
+            raise ValidationError(errors)

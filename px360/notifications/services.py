@@ -64,7 +64,7 @@ def notification_queue(
     existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         return existing, False
-    rendered = render_message(template_key, language, channel=channel, context=context)
+    rendered = render_message(template_key, language, channel=channel, context=context, hospital=hospital)
     return _insert(
         Notification(
             hospital=hospital,
@@ -495,3 +495,158 @@ def staff_digests_send(*, now=None) -> dict:
                 )
                 counts["queued"] += 1
     return counts
+
+
+# --- many notices at once ----------------------------------------------------------
+#
+# A job that tells many people many things (the SLA sweep) creates every notice
+# and every immediate e-mail of its batch with one read of the users and one
+# insert per table, however long the batch: the unique notice key decides, in
+# the database, which notices are new.
+
+
+def _checked_notice(entry) -> dict | None:
+    notice_kind = kinds.get(entry["kind"])
+    params = dict(entry.get("params") or {})
+    try:
+        json.dumps(params)
+    except (TypeError, ValueError):
+        raise ValueError("A notice's params must be JSON values (strings, numbers)")
+    link = entry.get("link") or ""
+    if link and (not link.startswith("/") or link.startswith("//")):
+        raise ValueError("A notice's link is a path on this site")
+    user_ids = _user_ids(entry["users"])
+    if not user_ids:
+        return None
+    return {
+        "user_ids": user_ids,
+        "kind": notice_kind.code,
+        "params": params,
+        "link": link[:500],
+        "hospital_id": getattr(entry.get("hospital"), "pk", entry.get("hospital")),
+        "key": entry.get("key") or uuid.uuid4().hex,
+    }
+
+
+def notify_staff_many(batch) -> None:
+    """:func:`notify_staff` for many notices at once, in a constant number of queries.
+
+    ``batch``: an iterable of mappings holding :func:`notify_staff`'s
+    arguments — ``users`` and ``kind``, and optionally ``params``, ``link``,
+    ``hospital`` and ``key``. Each entry is checked here, in the caller, as
+    :func:`notify_staff` checks it. The notices are created once the current
+    transaction commits, each user's e-mail as they chose (at once, in the
+    digest, or none); a key already used for a user notifies them no more,
+    whether it was used by this function or by :func:`notify_staff`. Give
+    users as ids or instances: a queryset is read here, once per entry.
+    """
+    entries = [checked for checked in map(_checked_notice, batch) if checked is not None]
+    if entries:
+        transaction.on_commit(partial(staff_notices_create_many, entries=entries), robust=True)
+
+
+def staff_notices_create_many(*, entries: list[dict]) -> list[StaffNotice]:
+    """Create the notices of one :func:`notify_staff_many` call and queue their immediate e-mails.
+
+    Three statements whatever the number of entries and users: the active
+    users with their choices, the notices (those whose key is taken are left
+    out by the database), the e-mails of the new notices that go out at once.
+    """
+    user_model = get_user_model()
+    to_pk = user_model._meta.pk.to_python
+    wanted = {to_pk(user_id) for entry in entries for user_id in entry["user_ids"]}
+    users = {
+        user.pk: user
+        for user in user_model.objects.filter(pk__in=wanted, is_active=True).select_related("notice_settings")
+    }
+    now = timezone.now()
+    notices: dict[str, StaffNotice] = {}
+    for entry in entries:
+        notice_kind = kinds.get(entry["kind"])
+        for user_id in entry["user_ids"]:
+            user = users.get(to_pk(user_id))
+            if user is None:
+                continue  # inactive or gone
+            key = _notice_key(entry["key"], user.pk)
+            if key in notices:
+                continue
+            delivery = delivery_for(user, notice_kind)
+            notices[key] = StaffNotice(
+                user=user,
+                hospital_id=entry["hospital_id"],
+                kind=notice_kind.code,
+                params=entry["params"],
+                link=entry["link"],
+                delivery=delivery,
+                # The e-mail is queued in the same transaction as the notice.
+                mailed_at=now if delivery == EmailDelivery.IMMEDIATE else None,
+                idempotency_key=key,
+                created_at=now,
+                updated_at=now,
+            )
+    if not notices:
+        return []
+    with transaction.atomic():
+        inserted = _insert_new_rows(StaffNotice, list(notices.values()), unique="idempotency_key")
+        created = [notice for notice in notices.values() if notice.pk in inserted]
+        emails = [_notice_email(notice, now) for notice in created if notice.delivery == EmailDelivery.IMMEDIATE]
+        if emails:
+            _insert_new_rows(Notification, emails, unique="idempotency_key")
+    return created
+
+
+def _notice_email(notice: StaffNotice, now) -> Notification:
+    """The outbox row of a notice's immediate e-mail (as :func:`_queue_notice_email` queues it)."""
+    rendered, language = render_staff_notice(notice)
+    return Notification(
+        hospital_id=notice.hospital_id or notice.user.hospital_id,
+        user=notice.user,
+        purpose=StaffPurpose.STAFF_NOTICE,
+        channel=Channel.EMAIL,
+        recipient=notice.user.email,
+        language=language,
+        template_key=notice.kind,
+        subject=rendered.subject,
+        body=rendered.body,
+        html_body=rendered.html,
+        next_attempt_at=now,
+        idempotency_key=f"staff-notice:{notice.pk}",
+        created_at=now,
+        updated_at=now,
+    )
+
+
+def _insert_new_rows(model, objects: list, *, unique: str) -> set:
+    """Insert ``objects`` in one statement, leaving out those whose ``unique`` value is taken.
+
+    Returns the primary keys of the rows inserted. Every concrete field is
+    written as the object holds it (defaults included), converted as Django
+    converts it; all rows travel as one parameter per column (PostgreSQL:
+    arrays through ``unnest``) or one JSON document (SQLite), so the statement
+    count does not grow with the rows and no parameter limit is reached.
+    """
+    fields = model._meta.concrete_fields
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in fields)
+    rows = [[field.get_db_prep_save(getattr(obj, field.attname), connection) for field in fields] for obj in objects]
+    target = f"{quote(model._meta.db_table)} ({columns})"
+    conflict = quote(model._meta.get_field(unique).column)
+    returning = quote(model._meta.pk.column)
+    if connection.vendor == "postgresql":
+        arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+        sql = (
+            f"INSERT INTO {target} SELECT * FROM unnest({arrays}) "
+            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"
+        )
+        params = [[row[position] for row in rows] for position in range(len(fields))]
+    else:
+        values = ", ".join(f"json_extract(value, '$[{position}]')" for position in range(len(fields)))
+        sql = (
+            f"INSERT INTO {target} SELECT {values} FROM json_each(%s) WHERE true "
+            f"ON CONFLICT ({conflict}) DO NOTHING RETURNING {returning}"
+        )
+        params = [json.dumps(rows)]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        to_pk = model._meta.pk.to_python
+        return {to_pk(row[0]) for row in cursor.fetchall()}

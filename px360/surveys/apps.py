@@ -15,6 +15,11 @@ class SurveysConfig(AppConfig):
         # A completed journey stage with a survey invites the patient.
         register(SurveyInvitations())
 
+        from .messages import register_message_kinds
+
+        # What invitations and reminders say, as shipped; hospitals edit them in the admin.
+        register_message_kinds()
+
         from .outbox import register_purposes
 
         # The outbox keeps survey messages out of quiet hours and falls back to the next channel.

@@ -1,1 +1,1 @@
-from . import notification  # noqa: F401
+from . import message_text, notification  # noqa: F401
