@@ -14,10 +14,11 @@ due now and the rest due later, then runs one sweep and prints:
 ``sweep_s`` and ``queries`` are the sweep itself (choose the due clocks,
 fire each step once through the unique constraint, find the recipients,
 write the clocks back). The notices it hands to the staff notifications
-service are written when the sweep's transaction commits; the bench holds
-them in an outer transaction and measures their delivery apart
-(``delivery_s``, ``delivery_queries``), since the notifications service writes
-each notice on its own.
+service in one batch are written when the sweep's transaction commits; the
+bench holds them in an outer transaction and measures their delivery apart
+(``delivery_s``, ``delivery_queries``): one read of the recipients and their
+choices, one insert of the notices, one of their e-mails, whatever their
+number (plus the transaction's own statements).
 
 Then a second set of 1 % of the clocks is made due and two sweeps run at the
 same time in two threads (two database connections): the line

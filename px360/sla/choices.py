@@ -64,3 +64,14 @@ class Recipient(models.TextChoices):
     PX_COORDINATORS = "px_coordinators", _("The hospital's PX coordinators")
     HOSPITAL_ADMINS = "hospital_admins", _("The hospital's administrators")
     GROUP_PX_ADMINS = "group_px_admins", _("The group's PX administrators")
+
+
+class StepAction(models.TextChoices):
+    NOTIFY = "notify", _("Notify")
+    NOTIFY_AND_REASSIGN = "notify_reassign", _("Notify and reassign")
+
+
+class ReassignTarget(models.TextChoices):
+    DEPARTMENT_MANAGER = "department_manager", _("The department's manager")
+    PX_COORDINATOR = "px_coordinator", _("A PX coordinator of the hospital")
+    USER = "user", _("A chosen user")

@@ -29,8 +29,10 @@ from .choices import (
     ClockState,
     ExceptionKind,
     ExceptionSource,
+    ReassignTarget,
     Recipient,
     ReopenMode,
+    StepAction,
     StepTrigger,
     TargetUnit,
     Weekday,
@@ -287,6 +289,14 @@ class SLAPolicy(BaseModel):
         default=75,
         validators=[MinValueValidator(1), MaxValueValidator(99)],
     )
+    notify_outside_working_hours = models.BooleanField(
+        _("notify outside working hours"),
+        default=False,
+        help_text=_(
+            "Off: escalation steps due at night, at the weekend or on a holiday wait for the next working window "
+            "of the calendar, whatever the unit of the targets. On: they fire as soon as they are due."
+        ),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     px_access = ModelAccess(hospital="hospital", reference=True, group_rows=True)
@@ -340,7 +350,11 @@ class SLAPolicy(BaseModel):
 class EscalationStep(BaseModel):
     """Who is told when a clock reaches a share of its target, its breach, or a time after breach.
 
-    Each step fires once per clock (a unique row in :class:`StepFiring`).
+    Each step fires once per clock (a unique row in :class:`StepFiring`). A
+    step may also hand the item to someone else (``action``): the department's
+    manager, a PX coordinator of the item's hospital, or a chosen user. The
+    item's own app does the reassignment (its kind's ``reassign`` hook,
+    :mod:`px360.sla.registry`); the engine follows it on the item's clocks.
     """
 
     policy = models.ForeignKey(SLAPolicy, verbose_name=_("policy"), on_delete=models.CASCADE, related_name="steps")
@@ -353,6 +367,17 @@ class EscalationStep(BaseModel):
         _("business days after breach"), null=True, blank=True, validators=[MinValueValidator(1)]
     )
     audience = models.CharField(_("notify"), max_length=20, choices=Recipient.choices, default=Recipient.ASSIGNEE)
+    action = models.CharField(_("action"), max_length=20, choices=StepAction.choices, default=StepAction.NOTIFY)
+    reassign_to = models.CharField(_("reassign to"), max_length=20, choices=ReassignTarget.choices, blank=True)
+    reassign_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("chosen user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("When reassigning to a chosen user: a user of the policy's hospital, or a group-wide user."),
+    )
 
     px_access = ModelAccess(hospital="policy__hospital", reference=True, group_rows=True)
 
@@ -368,7 +393,17 @@ class EscalationStep(BaseModel):
             when = f"+{self.days_after}"
         else:
             when = str(StepTrigger(self.trigger).label)
-        return f"{self.get_clock_display()} · {when} · {self.get_audience_display()}"
+        text = f"{self.get_clock_display()} · {when} · {self.get_audience_display()}"
+        if self.reassigns:
+            target = self.get_reassign_to_display()
+            if self.reassign_to == ReassignTarget.USER and self.reassign_user_id:
+                target = self.reassign_user.get_full_name() or self.reassign_user.get_username()
+            text = f"{text} · {_('reassign to')} {target}"
+        return text
+
+    @property
+    def reassigns(self) -> bool:
+        return self.action == StepAction.NOTIFY_AND_REASSIGN
 
     def clean(self):
         super().clean()
@@ -380,6 +415,42 @@ class EscalationStep(BaseModel):
             self.percent = None
         if self.trigger != StepTrigger.AFTER_BREACH:
             self.days_after = None
+        if not self.reassigns:
+            self.reassign_to = ""
+            self.reassign_user = None
+            return
+        self._clean_reassignment()
+
+    def _clean_reassignment(self):
+        from . import registry
+
+        if not self.reassign_to:
+            raise ValidationError({"reassign_to": _("Choose to whom the item is reassigned.")})
+        policy = self._policy()
+        kind = registry.find(policy.kind) if policy is not None and policy.kind else None
+        if kind is not None and kind.reassign is None:
+            raise ValidationError({"action": _("Items of this kind cannot be reassigned by an escalation step.")})
+        if self.reassign_to != ReassignTarget.USER:
+            self.reassign_user = None
+            return
+        user = self.reassign_user
+        if user is None:
+            raise ValidationError({"reassign_user": _("Choose the user the item is reassigned to.")})
+        if not user.is_active:
+            raise ValidationError({"reassign_user": _("This user's account is inactive.")})
+        hospital_id = policy.hospital_id if policy is not None else None
+        if user.hospital_id is not None and user.hospital_id != hospital_id:
+            if hospital_id is None:
+                message = _("The group's policies apply to every hospital: choose a group-wide user.")
+            else:
+                message = _("Choose a user of the policy's hospital, or a group-wide user.")
+            raise ValidationError({"reassign_user": message})
+
+    def _policy(self) -> SLAPolicy | None:
+        try:
+            return self.policy
+        except SLAPolicy.DoesNotExist:
+            return None
 
 
 class SLAStatusChange(models.Model):

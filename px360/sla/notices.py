@@ -7,6 +7,7 @@ from px360.notifications.kinds import EmailDelivery, NoticeKind, register
 REMINDER = "sla.reminder"
 BREACH = "sla.breach"
 ESCALATION = "sla.escalation"
+REASSIGNED = "sla.reassigned"
 
 register(
     NoticeKind(
@@ -35,5 +36,15 @@ register(
         default_email=EmailDelivery.IMMEDIATE,
         digestable=False,
         icon="priority_high",
+    )
+)
+register(
+    NoticeKind(
+        code=REASSIGNED,
+        label=_("Reassigned to you by an SLA escalation"),
+        title=_("%(reference)s is now assigned to you (due %(due)s)"),
+        default_email=EmailDelivery.IMMEDIATE,
+        digestable=False,
+        icon="assignment_ind",
     )
 )

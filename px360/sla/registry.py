@@ -26,11 +26,30 @@ reaches it; one that ``resolves`` stops the resolve clock, and leaving it for
 a status that does not is a reopen. Which statuses *pause* the resolve clock
 is a policy setting (:class:`px360.sla.models.SLAPolicy`), chosen among the
 kind's statuses.
+
+A kind whose items escalation steps may reassign gives a ``reassign`` hook::
+
+    def reassign_complaints(item_type, reassignments):
+        # One call per sweep with every complaint to hand over: update them
+        # set-based, write their history, and return the ids actually
+        # reassigned (``None``: all of them).
+        ...
+
+    register(ItemKind(code="complaint", ..., reassign=reassign_complaints))
+
+The sweep calls it once per kind and record type with all the items whose
+step fired, inside its transaction (a hook that raises reassigns nothing and
+the notices still go out), then moves the clocks of the items the hook
+reassigned to their new assignee — the hook leaves the clocks alone (no
+``update_item`` call). Without a hook, a step that reassigns cannot be saved
+for the kind.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -42,11 +61,34 @@ class ItemStatus:
 
 
 @dataclass(frozen=True)
+class Reassignment:
+    """One item an escalation step hands to someone else.
+
+    ``item_id`` is the item's primary key as text (as the clocks store it);
+    ``user_id`` the new assignee, ``previous_user_id`` the one the clock had
+    (``None``: nobody); ``reference`` the item's reference; ``clock`` and
+    ``step_id`` say which escalation step fired, for the item's history.
+    """
+
+    item_id: str
+    user_id: Any
+    previous_user_id: Any
+    reference: str
+    clock: str
+    step_id: Any
+
+
+#: ``reassign(item_type, reassignments)``: the owning app's hook (``item_type`` is a ContentType).
+ReassignHook = Callable[[Any, list[Reassignment]], Iterable[str] | None]
+
+
+@dataclass(frozen=True)
 class ItemKind:
     code: str
     label: str
     statuses: tuple[ItemStatus, ...]
     severities: tuple[tuple[str, str], ...] = ()
+    reassign: ReassignHook | None = None
 
     def __post_init__(self):
         if not self.code or len(self.code) > 40:

@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from . import registry
-from .businesstime import WorkSchedule, add_business_time, next_working_instant
+from .businesstime import NoWorkingTime, WorkSchedule, add_business_time, next_working_instant
 from .choices import ClockKind, ClockState, ExceptionKind, ExceptionSource, ReopenMode, StepTrigger, Weekday
 from .clocks import (
     Change,
@@ -215,6 +215,24 @@ def _steps_of(policy: SLAPolicy, clock_kind: str, cache: dict | None = None) -> 
     return steps
 
 
+def step_fires_at(schedule: WorkSchedule, due: datetime, *, policy: SLAPolicy) -> datetime:
+    """When a step due at ``due`` fires: at once inside working hours, else at the next working instant.
+
+    Escalations go to staff, who are not at work at night, at the weekend or
+    on a holiday: they wait for the calendar's next working window (special
+    hours included) whatever the unit of the targets — a 24/7 target in
+    calendar hours is breached at 02:00, and its notice goes out at 08:00 —
+    unless the policy says to notify outside working hours. A calendar with
+    no working time at all does not hold them back.
+    """
+    if policy.notify_outside_working_hours:
+        return due
+    try:
+        return next_working_instant(schedule, due)
+    except NoWorkingTime:
+        return due
+
+
 def _compute(
     clock: SLAClock,
     *,
@@ -272,8 +290,7 @@ def _compute(
                 )
             if due is None:
                 continue
-            # No notices at night or at the weekend: they wait for the next working window.
-            notify_at = next_working_instant(schedule, due)
+            notify_at = step_fires_at(schedule, due, policy=policy)
             pending.append({"step": str(step.pk), "due": due.isoformat(), "at": notify_at.isoformat()})
     pending.sort(key=lambda entry: entry["at"])
     clock.pending_steps = pending
@@ -719,7 +736,7 @@ def preview(policy: SLAPolicy, received_at: datetime, *, hospital=None) -> dict:
                 at = due[clock_kind]
             else:
                 at = add_business_time(schedule, due[clock_kind], schedule.day_length * step.days_after)
-            result["steps"].append((step, next_working_instant(schedule, at)))
+            result["steps"].append((step, step_fires_at(schedule, at, policy=policy)))
     result["acknowledge"] = due[ClockKind.ACKNOWLEDGE]
     result["resolve"] = due[ClockKind.RESOLVE]
     result["steps"].sort(key=lambda pair: pair[1])

@@ -159,22 +159,37 @@ def test_a_paused_or_resolved_clock_does_not_escalate(
     assert resolve_clock(waiting).next_step_at == riyadh(2026, 12, 2, 11)
 
 
-def _sweep_queries(count, make_item, hospital_a, department_a, assignee, now):
+def _sweep_queries(count, make_item, hospital_a, department_a, assignee, now, capture):
     for _ in range(count):
         open_item(make_item, hospital_a, department_a, assignee)
-    with CaptureQueriesContext(connection) as queries:
+    # The notices are counted too: they are created when the sweep commits.
+    with CaptureQueriesContext(connection) as queries, capture(execute=True):
         result = sla_sweep(now=now)
     assert result["fired"] == count
     return len(queries)
 
 
 def test_a_sweep_costs_the_same_number_of_queries_whatever_the_number_of_due_clocks(
-    ladder, people, make_item, hospital_a, department_a, django_assert_max_num_queries
+    ladder,
+    people,
+    make_item,
+    hospital_a,
+    department_a,
+    django_assert_max_num_queries,
+    django_capture_on_commit_callbacks,
 ):
-    small = _sweep_queries(3, make_item, hospital_a, department_a, people["assignee"], riyadh(2026, 12, 1, 12))
+    capture = django_capture_on_commit_callbacks
+    small = _sweep_queries(3, make_item, hospital_a, department_a, people["assignee"], riyadh(2026, 12, 1, 12), capture)
     large = _sweep_queries(
-        40, make_item, hospital_a, department_a, people["assignee"], riyadh(2026, 12, 1, 12) + timedelta(seconds=1)
+        40,
+        make_item,
+        hospital_a,
+        department_a,
+        people["assignee"],
+        riyadh(2026, 12, 1, 12) + timedelta(seconds=1),
+        capture,
     )
     assert small == large
-    with django_assert_max_num_queries(small):
+    assert StaffNotice.objects.filter(kind="sla.reminder", user=people["assignee"]).count() == 43
+    with django_assert_max_num_queries(small), capture(execute=True):
         sla_sweep(now=riyadh(2026, 12, 8, 9))

@@ -289,3 +289,96 @@ def test_arabic_calendar_page_renders_right_to_left(client, world):
     html = page.content.decode()
     assert 'dir="rtl"' in html and "الأحد" in html
     assert time(8).strftime("%H:%M") in html
+
+
+@pytest.fixture
+def reassignable_kind():
+    """A kind whose app takes reassignments (the hook itself is not reached from the admin)."""
+    from px360.sla import registry
+    from px360.sla.registry import ItemKind
+
+    kind = registry.register(
+        ItemKind(code="sla_test_desk", label="Desk ticket", statuses=TEST_KIND.statuses, reassign=lambda *_args: None)
+    )
+    yield kind
+    registry.unregister(kind.code)
+
+
+def _policy_form(policy, **changes):
+    data = {
+        "hospital": str(policy.hospital_id),
+        "name_ar": policy.name_ar,
+        "name_en": policy.name_en,
+        "kind": policy.kind,
+        "severity": "",
+        "is_active": "on",
+        "resolve_target": "5",
+        "resolve_unit": "business_days",
+        "acknowledge_unit": "business_days",
+        "reopen_mode": "continue",
+        "at_risk_percent": "75",
+        "steps-TOTAL_FORMS": "0",
+        "steps-INITIAL_FORMS": "0",
+    }
+    data.update(changes)
+    return data
+
+
+def _reassigning_step(**fields):
+    step = {
+        "steps-TOTAL_FORMS": "1",
+        "steps-0-clock": "resolve",
+        "steps-0-trigger": "breach",
+        "steps-0-audience": "px_coordinators",
+        "steps-0-action": "notify_reassign",
+        "steps-0-reassign_to": "user",
+    }
+    step.update({f"steps-0-{name}": value for name, value in fields.items()})
+    return step
+
+
+def test_a_hospital_admin_makes_a_step_reassign_to_one_of_their_own_users_only(
+    client, world, hospital_a, make_user, reassignable_kind
+):
+    policy = SLAPolicy.objects.create(
+        name_en="Desk", name_ar="مكتب", kind=reassignable_kind.code, hospital=hospital_a, resolve_target=5
+    )
+    stranger = make_user(RoleCode.STAFF, hospital=world["calendar_b"].hospital, username="qqstranger")
+    colleague = make_user(RoleCode.STAFF, hospital=hospital_a, username="colleague")
+    client.force_login(world["admin_a"])
+    page = client.get(url(SLAPolicy, "change", policy.pk))
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'name="steps-__prefix__-reassign_user"' in html and 'name="notify_outside_working_hours"' in html
+
+    # The chosen user is picked among the admin's own hospital's users.
+    def offered(term):
+        found = client.get(
+            "/en/admin/autocomplete/",
+            {"app_label": "sla", "model_name": "escalationstep", "field_name": "reassign_user", "term": term},
+        )
+        assert found.status_code == 200
+        return [row["text"] for row in found.json()["results"]]
+
+    assert offered("coll") == ["colleague"]
+    assert offered("qq") == []
+
+    refused = client.post(url(SLAPolicy, "change", policy.pk), _policy_form(policy, **_reassigning_step()))
+    assert refused.status_code == 200
+    assert "Choose the user the item is reassigned to." in refused.content.decode()
+    refused = client.post(
+        url(SLAPolicy, "change", policy.pk), _policy_form(policy, **_reassigning_step(reassign_user=str(stranger.pk)))
+    )
+    assert refused.status_code == 200 and not policy.steps.exists()
+
+    saved = client.post(
+        url(SLAPolicy, "change", policy.pk),
+        _policy_form(policy, notify_outside_working_hours="on", **_reassigning_step(reassign_user=str(colleague.pk))),
+    )
+    assert saved.status_code == 302, saved.content.decode()[:3000]
+    step = policy.steps.get()
+    assert (step.action, step.reassign_to, step.reassign_user) == ("notify_reassign", "user", colleague)
+    policy.refresh_from_db()
+    assert policy.notify_outside_working_hours
+    # The preview names the step's new assignee.
+    assert "reassign to colleague" in client.get(url(SLAPolicy, "change", policy.pk)).content.decode()

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter
 from unfold.widgets import UnfoldAdminCheckboxSelectMultipleWidget, UnfoldAdminSelectWidget
 
+from px360.core.access import restrict
 from px360.core.admin.base import PXTranslatedModelAdmin
 from px360.core.admin.bidi import display_object
 
@@ -78,6 +79,7 @@ class SLAPolicyForm(forms.ModelForm):
             "pause_statuses",
             "reopen_mode",
             "at_risk_percent",
+            "notify_outside_working_hours",
         )
 
     def __init__(self, *args, **kwargs):
@@ -92,7 +94,15 @@ class SLAPolicyForm(forms.ModelForm):
 
 class StepInline(ParentScopedInline):
     model = EscalationStep
-    fields = ("clock", "trigger", "percent", "days_after", "audience")
+    fields = ("clock", "trigger", "percent", "days_after", "audience", "action", "reassign_to", "reassign_user")
+    autocomplete_fields = ("reassign_user",)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "reassign_user":
+            # Whom a step may hand items to: the active users the editor may see (their hospital's).
+            users = db_field.related_model._default_manager.filter(is_active=True)
+            kwargs["queryset"] = restrict(users, request.user)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
 def _coming_thursday_15(now: datetime) -> datetime:
@@ -114,7 +124,7 @@ class SLAPolicyAdmin(PXTranslatedModelAdmin):
     search_fields = ("name_ar", "name_en")
     autocomplete_fields = ("hospital",)
     inlines = [StepInline]
-    readonly_fields = ("what_if",)
+    readonly_fields = ("what_if", "kind_label", "severity_label")
     fieldsets = (
         (None, {"fields": ("hospital", "name", "kind", "severity", "is_active")}),
         (
@@ -126,11 +136,23 @@ class SLAPolicyAdmin(PXTranslatedModelAdmin):
                     "pause_statuses",
                     "reopen_mode",
                     "at_risk_percent",
+                    "notify_outside_working_hours",
                 )
             },
         ),
         (_("What if"), {"fields": ("what_if",)}),
     )
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if obj is None or self.has_change_permission(request, obj):
+            return fieldsets
+        # Read only (the group's policy for a hospital user, or a viewer): kind and severity by name, not code.
+        names = {"kind": "kind_label", "severity": "severity_label"}
+        return [
+            (title, {**options, "fields": tuple(names.get(name, name) for name in options["fields"])})
+            for title, options in fieldsets
+        ]
 
     @admin.display(description=_("hospital"), ordering="hospital__code")
     def hospital_or_group(self, policy):
@@ -210,7 +232,10 @@ class SLAPolicyAdmin(PXTranslatedModelAdmin):
             _("Resolve by"),
             _("Escalation steps"),
             format_html_join("", "{}", ((row,) for row in rows)),
-            _("Another moment: add ?received=YYYY-MM-DDTHH:MM (Riyadh time) to this page's address."),
+            format_html(
+                _("Another moment: add {parameter} (Riyadh time) to this page's address."),
+                parameter=format_html('<code dir="ltr">{}</code>', "?received=YYYY-MM-DDTHH:MM"),
+            ),
         )
 
     def save_model(self, request, obj, form, change):
