@@ -91,6 +91,7 @@ INSTALLED_APPS = [
     "px360.surveys",
     "px360.notifications",
     "px360.sla",
+    "px360.complaints",
     "px360.demo",
 ]
 
@@ -330,6 +331,14 @@ PX360_PUBLIC_BASE_URL = (
     env_str("PX360_PUBLIC_BASE_URL") or f"http://localhost:{env_int('PORT', 8000, minimum=1)}"
 ).rstrip("/")
 PX360_SURVEY_RATE_LIMIT_PER_MINUTE = env_int("PX360_SURVEY_RATE_LIMIT_PER_MINUTE", 30, minimum=1)
+# The public complaint pages (/complaints/): form posts per client address per
+# hour; status look-ups per client address and, whoever asks, per reference per
+# hour (four digits must not be guessed from many addresses); and the largest
+# attachment accepted (each file; a complaint takes up to three, so the web
+# server must accept a body of three times this plus the form).
+PX360_COMPLAINT_RATE_LIMIT_PER_HOUR = env_int("PX360_COMPLAINT_RATE_LIMIT_PER_HOUR", 20, minimum=1)
+PX360_COMPLAINT_STATUS_RATE_LIMIT_PER_HOUR = env_int("PX360_COMPLAINT_STATUS_RATE_LIMIT_PER_HOUR", 20, minimum=1)
+PX360_COMPLAINT_ATTACHMENT_MAX_BYTES = env_int("PX360_COMPLAINT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
 # Channel backends: "console" writes each message to PX360_OUTBOX_DIR and the
 # log (nothing leaves the machine); "gateway" posts SMS/WhatsApp to the HTTP
 # gateway below; "email" hands e-mail to Django's EMAIL_BACKEND (console by

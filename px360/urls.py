@@ -14,6 +14,8 @@ urlpatterns = [
     # The public survey page picks the patient's language itself (with a
     # switch), so it stays outside i18n_patterns.
     path("s/", include("px360.surveys.public_urls")),
+    # The public complaint form and status page choose their language the same way.
+    path("complaints/", include("px360.complaints.public_urls")),
     # The language switcher posts here; outside i18n_patterns, or every admin
     # page fails with NoReverseMatch.
     path("i18n/", include("django.conf.urls.i18n")),
@@ -26,6 +28,8 @@ urlpatterns += i18n_patterns(
     path("admin/profile/", admin.site.admin_view(account_views.profile), name="profile"),
     path("admin/profile/password/", admin.site.admin_view(account_views.profile_password), name="profile_password"),
     path("admin/inbox/", include("px360.notifications.inbox_urls")),
+    # Complaint attachments, opened only through this checked and audited view.
+    path("admin/complaints-files/", include("px360.complaints.admin_urls")),
     path("admin/", admin.site.urls),
     prefix_default_language=True,
 )

@@ -58,6 +58,10 @@ class ModelAccess:
     hospital's hospital is itself). ``reference`` marks organisation data
     (departments, physicians) that every member of a hospital may read
     whatever their role scope, so forms and filters can offer it.
+    ``names`` are paths to the users a row names (the physicians and staff a
+    complaint is about): for the Physician and Nurse scopes such a model shows
+    exactly the rows that name the user (and those assigned to them), instead
+    of their physician record's or department's rows.
     """
 
     hospital: str | None = None
@@ -65,6 +69,7 @@ class ModelAccess:
     physician: str | None = None
     assignees: tuple[str, ...] = ()
     owner: str | None = None
+    names: tuple[str, ...] = ()
     reference: bool = False
     shared: bool = False
     group_rows: bool = False
@@ -172,6 +177,8 @@ def scope_q(model, scope: Scope) -> Q:
     if scope.kind == ScopeKind.HOSPITAL:
         return hospital_q if hospital_q is not None else _owner_q(rules, scope)
 
+    if rules.names and scope.kind in (ScopeKind.PHYSICIAN, ScopeKind.DEPARTMENT):
+        return _names_q(model, rules, scope)
     if scope.kind in (ScopeKind.DEPARTMENT_TREE, ScopeKind.DEPARTMENT):
         if rules.department:
             return Q(**{f"{rules.department}__in": scope.department_ids}) | _owner_q(rules, scope)
@@ -184,6 +191,15 @@ def scope_q(model, scope: Scope) -> Q:
     if rules.reference and hospital_q is not None:
         return hospital_q
     return _owner_q(rules, scope)
+
+
+def _names_q(model, rules: ModelAccess, scope: Scope) -> Q:
+    """Rows naming the user, through a subquery: a join over a many-to-many path would repeat rows."""
+    named = reduce(or_, (Q(**{path: scope.user_id}) for path in rules.names))
+    condition = Q(pk__in=model._base_manager.filter(named).values("pk"))
+    for path in rules.assignees:
+        condition |= Q(**{path: scope.user_id})
+    return condition | _owner_q(rules, scope)
 
 
 def _join(path: str, suffix: str) -> str:

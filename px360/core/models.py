@@ -280,3 +280,23 @@ class ExportJob(BaseModel):
             and bool(self.file)
             and (self.expires_at is None or self.expires_at > timezone.now())
         )
+
+
+class ReferenceSequence(models.Model):
+    """The last number handed out for one prefix in one year (``CMP-2026-000123``).
+
+    One row per (prefix, year), advanced with an atomic ``UPDATE``: numbers are
+    unique across the group and never reused, even when the record that took
+    one is later deleted. :func:`px360.core.references.next_reference` is the
+    only writer.
+    """
+
+    prefix = models.CharField(max_length=8)
+    year = models.PositiveSmallIntegerField()
+    last_value = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["prefix", "year"], name="core_reference_sequence_unique")]
+
+    def __str__(self):
+        return f"{self.prefix}-{self.year}: {self.last_value}"

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib import admin
 from django.urls import NoReverseMatch, reverse
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 _ENVIRONMENTS = {
@@ -51,6 +52,16 @@ SIDEBAR = [
             ("surveys.surveypolicy", "tune"),
             ("surveys.guardiancontact", "family_restroom"),
             ("notifications.notification", "outgoing_mail"),
+            ("notifications.messagetext", "edit_note"),
+        ],
+    ),
+    (
+        _("Complaints and feedback"),
+        [
+            ("complaints.complaint", "report"),
+            ("complaints.inquiry", "help"),
+            ("complaints.feedback", "favorite"),
+            ("complaints.hcatcategory", "category"),
         ],
     ),
     (
@@ -123,7 +134,7 @@ def sidebar_navigation(request):
                 link = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
             except NoReverseMatch:
                 continue
-            items.append({"title": model._meta.verbose_name_plural.capitalize(), "icon": icon, "link": link})
+            items.append({"title": capfirst(model._meta.verbose_name_plural), "icon": icon, "link": link})
         if items:
             groups.append({"title": title, "collapsible": True, "items": items})
     return groups

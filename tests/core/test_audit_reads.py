@@ -163,6 +163,32 @@ def _inbound_event():
     )
 
 
+def _first_hospital():
+    from px360.organizations.models import Hospital
+
+    return Hospital.objects.order_by("code").first()
+
+
+def _complaint():
+    from px360.complaints.services import Contact, NewComplaint, complaint_create
+
+    return complaint_create(
+        NewComplaint(hospital=_first_hospital(), summary="Walk", description="…", contact=Contact(name="N"))
+    )
+
+
+def _inquiry():
+    from px360.complaints.services import inquiry_create
+
+    return inquiry_create(hospital=_first_hospital(), subject="Walk", question="?")
+
+
+def _feedback():
+    from px360.complaints.services import feedback_create
+
+    return feedback_create(hospital=_first_hospital(), kind="suggestion", text="Walk")
+
+
 # Rows the demo data does not have; a model whose admin finds no row to open
 # and has no builder here fails the walk by name.
 BUILDERS = {
@@ -170,6 +196,9 @@ BUILDERS = {
     "surveys.surveyresponse": _survey_response,
     "notifications.notification": _notification,
     "integrations.inboundevent": _inbound_event,
+    "complaints.complaint": _complaint,
+    "complaints.inquiry": _inquiry,
+    "complaints.feedback": _feedback,
 }
 
 

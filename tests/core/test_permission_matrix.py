@@ -64,9 +64,25 @@ def world(roles):
         Employee: EmployeeFactory(hospital=a, department=dept_a, user=users[RoleCode.STAFF], employee_number="EA1"),
         Patient: PatientFactory(hospital=a, mrn="MA1"),
     }
+    from px360.complaints.models import Complaint, Feedback, Inquiry
+    from px360.complaints.services import Contact, NewComplaint, complaint_create, feedback_create, inquiry_create
     from px360.core.models import AuditEvent
 
     records_b[AuditEvent] = event_b
+    records_b[Complaint] = complaint_create(
+        NewComplaint(
+            hospital=b,
+            department=dept_b,
+            summary=f"{MARK} summary",
+            description=f"{MARK} description",
+            contact=Contact(name=f"{MARK} complainant"),
+            external_reference=f"{MARK}T1",
+        )
+    )
+    records_b[Inquiry] = inquiry_create(
+        hospital=b, department=dept_b, subject=f"{MARK} subject", question="?", external_reference=f"{MARK}Q1"
+    )
+    records_b[Feedback] = feedback_create(hospital=b, department=dept_b, kind="suggestion", text=f"{MARK} idea")
     return {"a": a, "b": b, "users": users, "records_b": records_b, "records_a": records_a}
 
 

@@ -1,0 +1,1 @@
+from . import complaint, feedback, inquiry, taxonomy  # noqa: F401

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ComplaintsConfig(AppConfig):
+    name = "px360.complaints"
+    label = "complaints"
+    verbose_name = _("Complaints and feedback")
+
+    def ready(self):
+        from . import notices  # noqa: F401  (the staff notice kinds this app sends)
+        from .messages import register_texts
+        from .outbox import register_purposes
+        from .sla import register_kinds
+
+        register_kinds()
+        register_texts()
+        register_purposes()
