@@ -339,6 +339,10 @@ PX360_SURVEY_RATE_LIMIT_PER_MINUTE = env_int("PX360_SURVEY_RATE_LIMIT_PER_MINUTE
 PX360_COMPLAINT_RATE_LIMIT_PER_HOUR = env_int("PX360_COMPLAINT_RATE_LIMIT_PER_HOUR", 20, minimum=1)
 PX360_COMPLAINT_STATUS_RATE_LIMIT_PER_HOUR = env_int("PX360_COMPLAINT_STATUS_RATE_LIMIT_PER_HOUR", 20, minimum=1)
 PX360_COMPLAINT_ATTACHMENT_MAX_BYTES = env_int("PX360_COMPLAINT_ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, minimum=1024)
+# A complaint's resolution survey scored below this mean (0–100) reopens the complaint and escalates it.
+PX360_COMPLAINT_LOW_SCORE = env_int("PX360_COMPLAINT_LOW_SCORE", 60, minimum=0)
+if PX360_COMPLAINT_LOW_SCORE > 100:
+    raise ImproperlyConfigured("PX360_COMPLAINT_LOW_SCORE is a mean score between 0 and 100")
 # Channel backends: "console" writes each message to PX360_OUTBOX_DIR and the
 # log (nothing leaves the machine); "gateway" posts SMS/WhatsApp to the HTTP
 # gateway below; "email" hands e-mail to Django's EMAIL_BACKEND (console by

@@ -16,3 +16,8 @@ class ComplaintsConfig(AppConfig):
         register_kinds()
         register_texts()
         register_purposes()
+        from .closing_loop import register_closing_loop
+        from .from_survey import register_survey_actions
+
+        register_closing_loop()  # closing sends the resolution survey; its score may reopen
+        register_survey_actions()  # "Raise a complaint" on a survey response

@@ -1,6 +1,7 @@
 """The demo data loaders, in dependency order; apps add theirs here."""
 
 from px360.accounts import demo as accounts_demo
+from px360.demo.complaints import load_demo_complaints
 from px360.integrations import demo as integrations_demo
 from px360.journeys import demo as journeys_demo
 from px360.journeys.library import load_journey_templates
@@ -21,4 +22,7 @@ def demo_loaders():
         # After the encounters: their invitations are sent and some answered.
         surveys_demo.load_demo_responses,
         integrations_demo.load_demo_his_messages,
+        # Last: a half year of complaints, inquiries and compliments about the people, departments,
+        # visits and survey answers above.
+        load_demo_complaints,
     ]

@@ -37,7 +37,7 @@ from px360.notifications.models import Notification
 from px360.notifications.services import notification_queue, notifications_cancel
 from px360.organizations.models import Hospital
 
-from . import scoring
+from . import hooks, scoring
 from .choices import JOURNEY_PRIORITY, QuestionType, SuppressionReason, SurveyStatus
 from .models import (
     SurveyAnswer,
@@ -228,12 +228,20 @@ def survey_create(
     journey_type: str = "",
     policy: SurveyPolicy | None = None,
     known_new: bool = False,
+    language: str = "",
+    frequency_cap: bool = True,
 ) -> SurveyInstance:
     """Schedule one invitation, or record why it is suppressed. Idempotent by ``trigger_key``.
 
     ``policy``: the patient's hospital policy, when the caller already has it.
     ``known_new``: the caller has just seen no invitation for this trigger (a
     concurrent one still loses on the unique key and is returned).
+    ``language``: the language to invite in, when the patient chose one for
+    this exchange (a complaint filed in English); else their preferred one.
+    ``frequency_cap``: ``False`` for a survey the patient is owed rather than
+    one sent unasked (how their own complaint was handled): the one-survey-per-
+    period cap does not hold it back, though it still counts for later ones.
+    Every other contact rule applies.
     """
     if not known_new:
         existing = SurveyInstance.objects.filter(trigger_key=trigger_key).first()
@@ -250,7 +258,7 @@ def survey_create(
         journey_type=journey_type or (encounter.encounter_type if encounter is not None else ""),
         trigger_key=trigger_key,
         token=_new_token(),
-        language=patient.preferred_language or settings.LANGUAGE_CODE,
+        language=language or patient.preferred_language or settings.LANGUAGE_CODE,
         triggered_at=triggered_at,
     )
     with transaction.atomic():
@@ -267,7 +275,7 @@ def survey_create(
             if contacts:
                 instance.channel = contacts[0].channel
         superseded = []
-        if not reason and policy.frequency_days:
+        if not reason and policy.frequency_days and frequency_cap:
             priority = JOURNEY_PRIORITY.get(instance.journey_type, 0)
             conflicts = list(_frequency_conflicts(patient=patient, policy=policy, now=now, exclude_key=trigger_key))
             # A pending invitation of a lower-priority journey gives way (an ED
@@ -787,6 +795,8 @@ def survey_submit(*, instance: SurveyInstance, data) -> SurveyResponse:
         response.attributed_to = timezone.localdate(moment or instance.triggered_at)
         response.save()
         notifications_cancel(Notification.objects.filter(survey_instance=instance), reason="survey_completed")
+        # Apps above this one act on the answers (a complaint's resolution survey): px360.surveys.hooks.
+        hooks.response_completed(response)
     return response
 
 

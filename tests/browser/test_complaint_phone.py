@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ..complaints.samples import link_to_the_complaint_admin, png_bytes
+from ..complaints.samples import png_bytes
 from .test_survey_phone import CHROMIUM, CHROMIUM_ARGS
 
 pytestmark = [
@@ -20,7 +20,6 @@ def riyadh(transactional_db, settings, tmp_path, monkeypatch):
 
     from ..factories import DepartmentFactory, HospitalFactory
 
-    link_to_the_complaint_admin(monkeypatch)
     settings.MEDIA_ROOT = tmp_path / "media"
     cache.clear()
     hospital = HospitalFactory(

@@ -324,3 +324,17 @@ def test_an_escalation_step_reassigns_an_overdue_complaint_with_history_and_time
         [Reassignment(str(closed.pk), head.pk, handler.pk, closed.reference, "resolve", None)],
     )
     assert done == []
+
+
+def test_an_inquiry_is_made_a_complaint_only_on_confirmation(client, hospital_a, make_user, roles):
+    coordinator = make_user(RoleCode.PX_COORDINATOR, hospital=hospital_a)
+    inquiry = inquiry_create(hospital=hospital_a, subject="Parking", question="Where can I park?")
+    client.force_login(coordinator)
+    url = reverse("admin:complaints_inquiry_promote", args=[inquiry.pk])
+    assert client.get(url).status_code == 200  # a link only asks
+    inquiry.refresh_from_db()
+    assert inquiry.promoted_to is None
+    response = client.post(url)
+    inquiry.refresh_from_db()
+    assert inquiry.promoted_to is not None
+    assert response.url == reverse("admin:complaints_complaint_change", args=[inquiry.promoted_to.pk])

@@ -37,6 +37,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from px360.accounts.roles import RoleCode
+from px360.complaints.services import NewComplaint, complaint_create, feedback_create, inquiry_create
 from px360.core.access import model_access
 from px360.core.unfold import SEARCHABLE_MODELS
 from px360.journeys.journey_models import JourneyInstance, JourneyTemplate
@@ -142,6 +143,9 @@ ROWS = {
     "surveys.surveyinstance": Rows("invitation", lambda row: row.encounter.encounter_number),
     "surveys.surveysuppression": Rows("suppressed", lambda row: row.encounter.encounter_number),
     "surveys.surveyresponse": Rows("response", lambda row: row.instance.encounter.encounter_number),
+    "complaints.complaint": Rows("complaint", lambda row: row.reference),
+    "complaints.inquiry": Rows("inquiry", lambda row: row.reference),
+    "complaints.feedback": Rows("feedback", lambda row: row.reference),
 }
 
 
@@ -226,6 +230,36 @@ def world(roles):
             instance=rows["invitation"], hospital=hospital, template=survey, version=version, language="ar"
         )
         places[key] = place
+
+    # Complaints name the people they are about: the nurse persona is named on those of its
+    # own department ("own", "colleague"), the physician persona on its own place's.
+    nurse = EmployeeFactory(
+        user=personas[RoleCode.NURSE], hospital=hospital, department=medicine, employee_number="E-NURSE"
+    )
+    for key, place in places.items():
+        named = [place.rows["employee"], *([nurse] if key in ("own", "colleague") else [])]
+        place.rows["complaint"] = complaint_create(
+            NewComplaint(
+                hospital=hospital,
+                department=place.department,
+                summary=f"complaint {key}",
+                description="…",
+                physicians=[place.physician],
+                staff=named,
+                assigned_to=place.owner,
+            )
+        )
+        place.rows["inquiry"] = inquiry_create(
+            hospital=hospital, department=place.department, subject=key, question="?", assigned_to=place.owner
+        )
+        place.rows["feedback"] = feedback_create(
+            hospital=hospital,
+            department=place.department,
+            kind="compliment",
+            text=key,
+            physician=place.physician,
+            employee=place.rows["employee"],
+        )
 
     for role, persona in personas.items():
         team = Group.objects.create(name=f"team:{role.value}")

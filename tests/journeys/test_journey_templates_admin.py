@@ -214,7 +214,11 @@ def test_a_hospital_admin_chooses_which_survey_a_stage_sends_among_their_own_and
     url = reverse("admin:journeys_journeytemplate_change", args=[own.pk])
     page = client.get(url)
     offered = set(page.context["inline_admin_formsets"][0].formset.forms[0].fields["survey_template"].queryset)
-    assert offered == {surveys["own"], surveys["group"]}
+    # Their own and the group's (the group also has the templates migrations install); never another
+    # hospital's or an inactive one.
+    assert {surveys["own"], surveys["group"]} <= offered
+    assert not offered & {surveys["other"], surveys["inactive"]}
+    assert all(template.hospital_id in (None, hospital_a.pk) for template in offered)
 
     data = form_data(
         hospital=hospital_a,

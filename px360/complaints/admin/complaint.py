@@ -21,8 +21,8 @@ from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget
 
 from px360.core.access import can_access, restrict
 from px360.core.admin.base import PXModelAdmin
-from px360.core.admin.bidi import ltr
-from px360.sla.admin.common import local_datetime
+from px360.core.admin.bidi import ltr, plain_object_label
+from px360.sla.admin.common import local_datetime, with_hijri
 
 from ..choices import COMPLAINT_TRANSITIONS, ComplainantKind, ComplaintStatus, UpdateKind
 from ..models import Complaint, ComplaintIssue
@@ -174,6 +174,7 @@ class ComplaintAdmin(SLAColumnsMixin, PXModelAdmin):
     raw_id_fields = ("encounter",)
     inlines = (IssueInline,)
     actions_detail = ["work_on"]
+    actions_list = ["open_937_import"]
     export_columns = (
         "reference",
         "received_at",
@@ -212,7 +213,7 @@ class ComplaintAdmin(SLAColumnsMixin, PXModelAdmin):
                         "assigned_to",
                         "channel",
                         "external_reference",
-                        "received_at",
+                        "received_on",
                     )
                 },
             ),
@@ -225,7 +226,16 @@ class ComplaintAdmin(SLAColumnsMixin, PXModelAdmin):
             (_("Resolution"), {"fields": ("resolution",)}),
             (
                 _("Service level"),
-                {"fields": ("sla_panel", "acknowledged_at", "expected_by", "resolved_at", "closed_at", "reopen_count")},
+                {
+                    "fields": (
+                        "sla_panel",
+                        "acknowledged_on",
+                        "expected_on",
+                        "resolved_on",
+                        "closed_on",
+                        "reopen_count",
+                    )
+                },
             ),
             (_("Timeline"), {"fields": ("timeline_panel",)}),
             (_("Attachments"), {"fields": ("attachments_panel",)}),
@@ -243,14 +253,14 @@ class ComplaintAdmin(SLAColumnsMixin, PXModelAdmin):
             "assigned_to",
             "channel",
             "external_reference",
-            "received_at",
+            "received_on",
             "severity",
             "harm",
             "sla_panel",
-            "acknowledged_at",
-            "expected_by",
-            "resolved_at",
-            "closed_at",
+            "acknowledged_on",
+            "expected_on",
+            "resolved_on",
+            "closed_on",
             "reopen_count",
             "timeline_panel",
             "attachments_panel",
@@ -340,6 +350,27 @@ class ComplaintAdmin(SLAColumnsMixin, PXModelAdmin):
     def received(self, obj):
         return local_datetime(obj.received_at)
 
+    # Dates on the complaint's page: Riyadh time with the Hijri date beside it.
+    @admin.display(description=_("received at"))
+    def received_on(self, obj):
+        return with_hijri(obj.received_at)
+
+    @admin.display(description=_("acknowledged at"))
+    def acknowledged_on(self, obj):
+        return with_hijri(obj.acknowledged_at)
+
+    @admin.display(description=_("expected answer by"))
+    def expected_on(self, obj):
+        return with_hijri(obj.expected_by)
+
+    @admin.display(description=_("resolved at"))
+    def resolved_on(self, obj):
+        return with_hijri(obj.resolved_at)
+
+    @admin.display(description=_("closed at"))
+    def closed_on(self, obj):
+        return with_hijri(obj.closed_at)
+
     @display(description=_("status"), label=STATUS_COLOURS, ordering="status")
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
@@ -391,6 +422,22 @@ class ComplaintAdmin(SLAColumnsMixin, PXModelAdmin):
                 ((_attachment_url(a), a.original_name, max(1, a.size // 1024)) for a in attachments),
             ),
         )
+
+    # --- the Ministry's 937 line ---------------------------------------------------
+
+    def get_urls(self):
+        from .. import import937
+
+        return [*import937.urls(self.admin_site), *super().get_urls()]
+
+    @action(description=_("Import 937 tickets"), url_path="import-937-start", permissions=["open_937_import"])
+    def open_937_import(self, request):
+        return HttpResponseRedirect(reverse("admin:complaints_complaint_import_937"))
+
+    def has_open_937_import_permission(self, request):
+        from ..moh937 import may_import
+
+        return may_import(request.user)
 
     # --- the workflow -------------------------------------------------------------
 
@@ -497,6 +544,7 @@ class WorkflowForm(forms.Form):
         self.fields["department"].queryset = restrict(
             Department.objects.filter(hospital=complaint.hospital), user
         ).order_by("code")
+        self.fields["department"].label_from_instance = plain_object_label
 
     def apply(self, *, by) -> str:
         step = self.cleaned_data["step"]

@@ -14,10 +14,11 @@ from unfold.decorators import action, display
 
 from px360.core.admin.base import PXModelAdmin
 from px360.core.admin.bidi import ltr
+from px360.core.admin.confirm import confirm_then
 from px360.sla.admin.common import local_datetime
 
 from ..choices import INQUIRY_TRANSITIONS, InquiryStatus
-from ..models import Inquiry
+from ..models import Complaint, Inquiry
 from ..services import ComplaintError, Contact, inquiry_create, inquiry_promote, inquiry_transition
 from .common import SLAColumnsMixin, SLADueFilter
 
@@ -134,37 +135,54 @@ class InquiryAdmin(SLAColumnsMixin, PXModelAdmin):
     def status_badge(self, obj):
         return obj.status, obj.get_status_display()
 
-    def _step(self, request, object_id, do):
+    def _step(self, request, object_id, do, *, question):
+        """Ask first (GET), act on POST: a link alone never changes an inquiry."""
         inquiry = self.get_object(request, object_id)
         if inquiry is None:
             raise Http404
         if not self.has_change_permission(request, inquiry):
             raise PermissionDenied
-        try:
-            with transaction.atomic():
-                result = do(inquiry)
-        except ComplaintError as error:
-            for message in error.messages:
-                self.message_user(request, message, messages.ERROR)
-            return HttpResponseRedirect(reverse("admin:complaints_inquiry_change", args=[inquiry.pk]))
-        if result is not None and result.__class__.__name__ == "Complaint":
+        back = reverse("admin:complaints_inquiry_change", args=[inquiry.pk])
+
+        def act():
+            try:
+                with transaction.atomic():
+                    result = do(inquiry)
+            except ComplaintError as error:
+                for message in error.messages:
+                    self.message_user(request, message, messages.ERROR)
+                return HttpResponseRedirect(back)
+            if isinstance(result, Complaint):
+                self.message_user(
+                    request, _("The inquiry is now the complaint %(reference)s.") % {"reference": result.reference}
+                )
+                return HttpResponseRedirect(reverse("admin:complaints_complaint_change", args=[result.pk]))
             self.message_user(
-                request, _("The inquiry is now the complaint %(reference)s.") % {"reference": result.reference}
+                request,
+                _("%(reference)s is now %(status)s.")
+                % {"reference": inquiry.reference, "status": inquiry.get_status_display()},
             )
-            return HttpResponseRedirect(reverse("admin:complaints_complaint_change", args=[result.pk]))
-        self.message_user(
+            return HttpResponseRedirect(back)
+
+        return confirm_then(
             request,
-            _("%(reference)s is now %(status)s.")
-            % {
-                "reference": inquiry.reference,
-                "status": inquiry.get_status_display(),
-            },
+            self,
+            obj=inquiry,
+            title=inquiry.reference,
+            message=question,
+            button=_("Confirm"),
+            back_url=back,
+            on_confirm=act,
         )
-        return HttpResponseRedirect(reverse("admin:complaints_inquiry_change", args=[inquiry.pk]))
 
     @action(description=_("Mark answered"), url_path="answer", permissions=["change"])
     def answer(self, request, object_id):
-        return self._step(request, object_id, lambda i: inquiry_transition(i, InquiryStatus.ANSWERED, by=request.user))
+        return self._step(
+            request,
+            object_id,
+            lambda i: inquiry_transition(i, InquiryStatus.ANSWERED, by=request.user),
+            question=_("Mark this inquiry answered? Its answer is kept as written."),
+        )
 
     @action(description=_("Start working on it"), url_path="start", permissions=["change"])
     def start(self, request, object_id):
@@ -174,15 +192,25 @@ class InquiryAdmin(SLAColumnsMixin, PXModelAdmin):
                 raise ComplaintError(_("This inquiry cannot be started now."))
             return inquiry_transition(inquiry, target, by=request.user)
 
-        return self._step(request, object_id, go)
+        return self._step(request, object_id, go, question=_("Start working on this inquiry?"))
 
     @action(description=_("Close"), url_path="close", permissions=["change"])
     def close(self, request, object_id):
-        return self._step(request, object_id, lambda i: inquiry_transition(i, InquiryStatus.CLOSED, by=request.user))
+        return self._step(
+            request,
+            object_id,
+            lambda i: inquiry_transition(i, InquiryStatus.CLOSED, by=request.user),
+            question=_("Close this inquiry?"),
+        )
 
     @action(description=_("Make it a complaint"), url_path="promote", permissions=["promote"])
     def promote(self, request, object_id):
-        return self._step(request, object_id, lambda i: inquiry_promote(i, by=request.user))
+        return self._step(
+            request,
+            object_id,
+            lambda i: inquiry_promote(i, by=request.user),
+            question=_("Make this inquiry a complaint? The complaint keeps the time the inquiry was received."),
+        )
 
     def has_promote_permission(self, request, obj=None):
         return request.user.has_perm("complaints.add_complaint") and self.has_change_permission(request, obj)

@@ -42,9 +42,10 @@ LTR_FIELD_NAMES = frozenset(
         "event_type",
         "event_reference",
         "question_code",
+        "reference",
     }
 )
-LTR_FIELD_SUFFIXES = ("_code", "_number", "_phone", "_email")
+LTR_FIELD_SUFFIXES = ("_code", "_number", "_phone", "_email", "_reference")
 LTR_FIELD_TYPES = (models.SlugField, models.EmailField, models.URLField, models.UUIDField, models.GenericIPAddressField)
 
 

@@ -70,7 +70,7 @@ class SLAClockAdmin(ReadOnlyAdminMixin, PXModelAdmin):
     ordering = ("due_at",)
     fields = (
         "reference",
-        "item_kind",
+        "kind_label",
         "clock",
         "cycle",
         "hospital",
@@ -81,8 +81,8 @@ class SLAClockAdmin(ReadOnlyAdminMixin, PXModelAdmin):
         "calendar",
         "started_at",
         "state",
-        "used",
-        "target",
+        "used_text",
+        "target_text",
         "due",
         "at_risk_at",
         "breached_at",
@@ -112,6 +112,14 @@ class SLAClockAdmin(ReadOnlyAdminMixin, PXModelAdmin):
     @admin.display(description=_("reference"), ordering="reference")
     def reference_code(self, clock):
         return ltr(clock.reference or clock.item_id[:8])
+
+    @admin.display(description=_("time used"))
+    def used_text(self, clock):
+        return format_html('<bdi dir="ltr">{}</bdi>', duration_text(clock.used))
+
+    @admin.display(description=_("target"))
+    def target_text(self, clock):
+        return format_html('<bdi dir="ltr">{}</bdi>', duration_text(clock.target))
 
     @admin.display(description=_("kind of item"), ordering="item_kind")
     def kind_label(self, clock):

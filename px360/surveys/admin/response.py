@@ -17,6 +17,7 @@ from px360.organizations.search import patient_match
 from ..choices import QuestionType
 from ..models import SurveyResponse
 from ..resources import SurveyResponseResource
+from .extensions import DetailActionsMixin
 from .instance import survey_label
 
 
@@ -50,7 +51,9 @@ class SubmittedFilter(admin.SimpleListFilter):
         return queryset
 
 
-class SurveyResponseAdmin(PersonSearchMixin, PXImportExportMixin, PXModelAdmin):
+class SurveyResponseAdmin(DetailActionsMixin, PersonSearchMixin, PXImportExportMixin, PXModelAdmin):
+    """Responses, read-only; other apps add buttons to a response's page (``extensions``)."""
+
     resource_classes = [SurveyResponseResource]
     list_display = (
         "response",
