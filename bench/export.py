@@ -7,7 +7,7 @@ PostgreSQL (a ``px360_bench_export`` database created and dropped by this
 script). Each database runs in its own child process (Django's settings are
 fixed once per process). Prints one line per database:
 
-    <db> rows=<N> export_s=<t> export_rows_per_s=<x> baseline_rows_per_s=<y> ratio=<r> peak_mb=<m> queries=<q>
+    <db> rows=<N> export_s=<t> export_rows_per_s=<x> baseline_rows_per_s=<y> ratio=<r> peak_mb=<m> queries=<q> load=<l>
 
 (b) export: the whole background path of the encounter list's "Export list"
     as a superuser — the export job is created and run as the job cluster runs
@@ -27,7 +27,9 @@ after the load, so its memory is only Django's and the export's:
 app registry included; the part before the export starts is printed on
 stderr. The baseline's list of N rows lives in the loading process, after
 (b). ``queries`` is the number of queries (b) ran: a fixed handful plus the
-progress updates (at most one a second), whatever N.
+progress updates (at most one a second), whatever N. ``load`` is the
+machine's one-minute load average when (b) ended (the machine is shared:
+times taken at a load above its two cores are not comparable).
 """
 
 from __future__ import annotations
@@ -196,7 +198,7 @@ def _run(database: str, rows: int, workdir: Path) -> int:
     print(
         f"{database} rows={rows} export_s={export_seconds:.1f} export_rows_per_s={export_rate:.0f} "
         f"baseline_rows_per_s={baseline_rate:.0f} ratio={export_rate / baseline_rate:.2f} "
-        f"peak_mb={result['peak_mb']:.0f} queries={result['queries']}",
+        f"peak_mb={result['peak_mb']:.0f} queries={result['queries']} load={result['load']:.1f}",
         flush=True,
     )
     return 0
@@ -230,6 +232,7 @@ def measure(rows: int) -> int:
         job = export_job_run(job=job)
     seconds = time.perf_counter() - start
     peak = _peak_memory()
+    load = os.getloadavg()[0]
     print(
         json.dumps(
             {
@@ -241,6 +244,7 @@ def measure(rows: int) -> int:
                 "peak_mb": peak / 1024,
                 "file_mb": job.file_size / 1e6,
                 "reason": job.failure_reason,
+                "load": load,
             }
         )
     )

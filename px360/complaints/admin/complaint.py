@@ -152,7 +152,6 @@ class ComplaintAdmin(SLAColumnsMixin, PXModelAdmin):
         "department",
         "status_badge",
         "severity",
-        "channel",
         "received",
         "assigned_to",
         "time_left",
