@@ -13,6 +13,7 @@ from px360.sla.choices import ClockKind
 from px360.sla.selectors import due_state, remaining
 
 from ..selectors import clocks_by_item, item_ids_due
+from ..services import Contact
 
 SLA_COLOURS = {
     "breached": "danger",
@@ -122,3 +123,24 @@ def _state_label(state: str, clock) -> str:
         "stopped": clock.get_state_display(),
     }
     return str(words.get(state, state))
+
+
+def contact_from(data: dict) -> Contact:
+    """The complainant as an admin form's cleaned data gives them."""
+    return Contact(
+        kind=data["complainant_kind"],
+        name=data.get("contact_name", ""),
+        relation=data.get("contact_relation", ""),
+        phone=data.get("contact_phone", ""),
+        email=data.get("contact_email", ""),
+        language=data.get("language") or "ar",
+    )
+
+
+def adopt(obj, created, *fields) -> None:
+    """Let the admin go on with the row the service saved (many-to-many fields, the redirect)."""
+    obj.pk = created.pk
+    obj._state.adding = False
+    obj._state.db = created._state.db
+    for name in ("reference", *fields):
+        setattr(obj, name, getattr(created, name))

@@ -14,15 +14,14 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
-from unfold.admin import TabularInline
 from unfold.contrib.filters.admin import AutocompleteSelectFilter, ChoicesDropdownFilter, RangeDateTimeFilter
 from unfold.decorators import action, display
 from unfold.widgets import UnfoldAdminSelectWidget, UnfoldAdminTextareaWidget
 
-from px360.core.access import can_access, restrict
+from px360.core.access import restrict
 from px360.core.admin.base import PXModelAdmin
 from px360.core.admin.bidi import ltr, plain_object_label
-from px360.sla.admin.common import local_datetime, with_hijri
+from px360.sla.admin.common import ParentScopedInline, local_datetime, with_hijri
 
 from ..choices import COMPLAINT_TRANSITIONS, ComplainantKind, ComplaintStatus, UpdateKind
 from ..models import Complaint, ComplaintIssue
@@ -38,7 +37,7 @@ from ..services import (
     complaint_recode,
     complaint_transition,
 )
-from .common import SLAColumnsMixin, SLADueFilter
+from .common import SLAColumnsMixin, SLADueFilter, adopt, contact_from
 
 STATUS_COLOURS = {
     ComplaintStatus.NEW: "info",
@@ -62,9 +61,10 @@ CONTACT_FIELDS = (
 )
 
 
-class IssueInline(TabularInline):
+class IssueInline(ParentScopedInline):
+    """The complaint's HCAT coding: changed only by those who may change the complaint."""
+
     model = ComplaintIssue
-    extra = 0
     fields = ("category", "severity", "harm", "stage_of_care", "is_medical", "note")
     verbose_name = _("issue (HCAT coding)")
     verbose_name_plural = _("issues (HCAT coding)")
@@ -75,18 +75,6 @@ class IssueInline(TabularInline):
 
             kwargs["queryset"] = HCATCategory.objects.filter(is_active=True).select_related("parent")
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def _parent_allows(self, request, obj) -> bool:
-        return obj is None or can_access(request.user, obj, "change")
-
-    def has_add_permission(self, request, obj=None):
-        return super().has_add_permission(request, obj) and self._parent_allows(request, obj)
-
-    def has_change_permission(self, request, obj=None):
-        return super().has_change_permission(request, obj) and self._parent_allows(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return super().has_delete_permission(request, obj) and self._parent_allows(request, obj)
 
 
 class ComplaintForm(forms.ModelForm):
@@ -295,14 +283,7 @@ class ComplaintAdmin(SLAColumnsMixin, PXModelAdmin):
                 summary=data["summary"],
                 description=data["description"],
                 channel=data["channel"],
-                contact=Contact(
-                    kind=data["complainant_kind"],
-                    name=data.get("contact_name", ""),
-                    relation=data.get("contact_relation", ""),
-                    phone=data.get("contact_phone", ""),
-                    email=data.get("contact_email", ""),
-                    language=data.get("language") or "ar",
-                ),
+                contact=contact_from(data),
                 received_at=data.get("received_at"),
                 department=data.get("department"),
                 patient=data.get("patient"),
@@ -315,12 +296,7 @@ class ComplaintAdmin(SLAColumnsMixin, PXModelAdmin):
             ),
             by=request.user,
         )
-        # The admin goes on with the saved row (many-to-many fields, the redirect).
-        obj.pk = created.pk
-        obj._state.adding = False
-        obj._state.db = created._state.db
-        for name in ("reference", "created_at", "updated_at", "expected_by", "identity_withheld", "patient_id"):
-            setattr(obj, name, getattr(created, name))
+        adopt(obj, created, "created_at", "updated_at", "expected_by", "identity_withheld", "patient_id")
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

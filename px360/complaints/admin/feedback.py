@@ -12,7 +12,8 @@ from px360.core.admin.bidi import ltr
 from px360.sla.admin.common import local_datetime
 
 from ..models import Feedback
-from ..services import Contact, feedback_create
+from ..services import feedback_create
+from .common import adopt, contact_from
 
 
 @admin.register(Feedback)
@@ -64,14 +65,7 @@ class FeedbackAdmin(PXModelAdmin):
             kind=data["kind"],
             text=data["text"],
             channel=data["channel"],
-            contact=Contact(
-                kind=data["complainant_kind"],
-                name=data.get("contact_name", ""),
-                relation=data.get("contact_relation", ""),
-                phone=data.get("contact_phone", ""),
-                email=data.get("contact_email", ""),
-                language=data.get("language") or "ar",
-            ),
+            contact=contact_from(data),
             department=data.get("department"),
             physician=data.get("physician"),
             employee=data.get("employee"),
@@ -79,10 +73,7 @@ class FeedbackAdmin(PXModelAdmin):
             received_at=data.get("received_at"),
             by=request.user,
         )
-        obj.pk = created.pk
-        obj._state.adding = False
-        obj._state.db = created._state.db
-        obj.reference = created.reference
+        adopt(obj, created)
 
     def has_delete_permission(self, request, obj=None):
         return False

@@ -19,8 +19,8 @@ from px360.sla.admin.common import local_datetime
 
 from ..choices import INQUIRY_TRANSITIONS, InquiryStatus
 from ..models import Complaint, Inquiry
-from ..services import ComplaintError, Contact, inquiry_create, inquiry_promote, inquiry_transition
-from .common import SLAColumnsMixin, SLADueFilter
+from ..services import ComplaintError, inquiry_create, inquiry_promote, inquiry_transition
+from .common import SLAColumnsMixin, SLADueFilter, adopt, contact_from
 
 STATUS_COLOURS = {
     InquiryStatus.NEW: "info",
@@ -96,14 +96,7 @@ class InquiryAdmin(SLAColumnsMixin, PXModelAdmin):
             subject=data["subject"],
             question=data["question"],
             channel=data["channel"],
-            contact=Contact(
-                kind=data["complainant_kind"],
-                name=data.get("contact_name", ""),
-                relation=data.get("contact_relation", ""),
-                phone=data.get("contact_phone", ""),
-                email=data.get("contact_email", ""),
-                language=data.get("language") or "ar",
-            ),
+            contact=contact_from(data),
             department=data.get("department"),
             patient=data.get("patient"),
             received_at=data.get("received_at"),
@@ -111,10 +104,7 @@ class InquiryAdmin(SLAColumnsMixin, PXModelAdmin):
             assigned_to=data.get("assigned_to"),
             by=request.user,
         )
-        obj.pk = created.pk
-        obj._state.adding = False
-        obj._state.db = created._state.db
-        obj.reference = created.reference
+        adopt(obj, created)
 
     def has_delete_permission(self, request, obj=None):
         return False
